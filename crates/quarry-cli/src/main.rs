@@ -1,0 +1,255 @@
+//! `quarry`: run KQL hunting queries over log files.
+
+mod render;
+
+use clap::{Args, Parser, Subcommand};
+use futures::StreamExt;
+use quarry_engine::session::{EngineOptions, execution_message};
+use quarry_engine::{Catalog, Engine, PlanOptions, QueryError};
+use quarry_sources::{ReadOptions, SkipReport};
+use render::{OutputFormat, ResultWriter};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "quarry",
+    version,
+    about = "Run KQL (Kusto) hunting queries over your own log files, offline.",
+    long_about = "Quarry runs the hunting queries written for Microsoft Sentinel and Defender \
+Advanced Hunting, unchanged, over exported logs: CSV, JSON/JSONL (Advanced Hunting API, \
+streaming-API envelopes) and Parquet."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a KQL query over tables bound to files.
+    #[command(after_help = "EXAMPLES:
+  quarry query -f rules/service-account-interactive-logon.kql \\
+      --table DeviceLogonEvents=examples/DeviceLogonEvents.csv
+  quarry query 'DeviceLogonEvents | summarize count() by ActionType' \\
+      --table DeviceLogonEvents=exports/ --format csv --output counts.csv
+  quarry query -f hunt.kql --table DeviceLogonEvents=logs/*.jsonl \\
+      --param ServiceAccountPatterns='[\"svc_\",\"sa_\"]' --now 2024-03-02T00:00:00Z")]
+    Query(QueryArgs),
+}
+
+#[derive(Args)]
+struct QueryArgs {
+    /// The query text (or use -f FILE).
+    #[arg(conflicts_with = "file")]
+    query: Option<String>,
+    /// Read the query from a file ('-' for standard input).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// Bind a table to files: NAME=PATH, where PATH is a file, a directory (read
+    /// recursively) or a glob. Repeat for several tables or several paths of one table.
+    #[arg(short = 't', long = "table", value_name = "NAME=PATH")]
+    tables: Vec<String>,
+    /// Override a top-level `let` of the query: NAME=VALUE (a KQL literal; strings may be bare).
+    #[arg(short = 'p', long = "param", value_name = "NAME=VALUE")]
+    params: Vec<String>,
+    /// What now() and ago() mean (ISO 8601, UTC), for hunts over old evidence.
+    #[arg(long, value_name = "DATETIME")]
+    now: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+    /// Write results to this file instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Skip malformed rows (bad CSV records, invalid JSON lines, unparseable values) instead of
+    /// failing; a count per file and kind is printed on stderr at the end.
+    #[arg(long)]
+    skip_bad_rows: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match cli.command {
+        Command::Query(args) => runtime.block_on(run_query(args)),
+    }
+}
+
+/// Prints an error and returns the failure exit code.
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(1)
+}
+
+async fn run_query(args: QueryArgs) -> ExitCode {
+    // The query text and the name diagnostics show for it.
+    let (source_name, text) = match (&args.query, &args.file) {
+        (Some(q), None) => ("<query>".to_string(), q.clone()),
+        (None, Some(path)) if path.as_os_str() == "-" => {
+            let mut s = String::new();
+            if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut s) {
+                return fail(format!("cannot read the query from standard input: {e}"));
+            }
+            ("<stdin>".to_string(), s)
+        }
+        (None, Some(path)) => match std::fs::read_to_string(path) {
+            Ok(s) => (path.display().to_string(), s),
+            Err(e) => return fail(format!("cannot read query file {}: {e}", path.display())),
+        },
+        _ => return fail("give a query, or a query file with -f FILE (see quarry query --help)"),
+    };
+
+    let now_ns = match &args.now {
+        Some(t) => match quarry_engine::datetime::parse_datetime(t) {
+            Some(ns) => ns,
+            None => {
+                return fail(format!(
+                    "--now {t}: not a datetime (use ISO 8601, e.g. 2024-03-02T00:00:00Z)"
+                ));
+            }
+        },
+        None => chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0),
+    };
+    let mut params = Vec::new();
+    for p in &args.params {
+        match p.split_once('=') {
+            Some((name, value)) if !name.trim().is_empty() => {
+                params.push((name.trim().to_string(), value.to_string()))
+            }
+            _ => return fail(format!("--param {p}: expected NAME=VALUE")),
+        }
+    }
+
+    // Bind tables: group paths by table name, preserving the order given.
+    let mut bindings: Vec<(String, Vec<String>)> = Vec::new();
+    for t in &args.tables {
+        let Some((name, path)) = t.split_once('=') else {
+            return fail(format!("--table {t}: expected NAME=PATH"));
+        };
+        let (name, path) = (name.trim(), path.trim());
+        if name.is_empty() || path.is_empty() {
+            return fail(format!("--table {t}: expected NAME=PATH"));
+        }
+        match bindings.iter_mut().find(|(n, _)| n == name) {
+            Some((_, paths)) => paths.push(path.to_string()),
+            None => bindings.push((name.to_string(), vec![path.to_string()])),
+        }
+    }
+    let report = SkipReport::new();
+    let read_options = ReadOptions {
+        skip_bad_rows: args.skip_bad_rows,
+    };
+    let mut catalog = Catalog::new();
+    for (name, paths) in &bindings {
+        match quarry_sources::bind_table(name, paths, &read_options, report.clone()) {
+            Ok(bound) => {
+                for note in &bound.notes {
+                    eprintln!("note: {note}");
+                }
+                catalog.register(name, bound.provider);
+            }
+            Err(e) => return fail(format!("--table {name}: {e}")),
+        }
+    }
+
+    let engine = match Engine::new(catalog, EngineOptions::default()) {
+        Ok(e) => e,
+        Err(e) => return fail(e),
+    };
+    let options = PlanOptions { now_ns, params };
+    let planned = match engine.plan(&text, &options) {
+        Ok(p) => p,
+        Err(QueryError::Diagnostics(diags)) => {
+            eprint!(
+                "{}",
+                quarry_syntax::diagnostic::render_all(&diags, &source_name, &text)
+            );
+            return ExitCode::from(1);
+        }
+        Err(e) => return fail(e),
+    };
+    if planned.is_empty() {
+        return fail("the query has no query statement (only `let`s?)");
+    }
+
+    let mut status = ExitCode::SUCCESS;
+    for (i, q) in planned.iter().enumerate() {
+        let out: Box<dyn Write> = match &args.output {
+            Some(path) if i == 0 => match std::fs::File::create(path) {
+                Ok(f) => Box::new(f),
+                Err(e) => return fail(format!("cannot create {}: {e}", path.display())),
+            },
+            Some(path) => match std::fs::OpenOptions::new().append(true).open(path) {
+                Ok(f) => Box::new(f),
+                Err(e) => return fail(format!("cannot open {}: {e}", path.display())),
+            },
+            None => Box::new(std::io::stdout()),
+        };
+        if i > 0 && args.format == OutputFormat::Table && args.output.is_none() {
+            println!();
+        }
+        let columns = q.columns.iter().map(|c| (c.name.clone(), c.ty)).collect();
+        let mut writer = ResultWriter::new(args.format, columns, out);
+        let mut stream = match engine.execute(q).await {
+            Ok(s) => s,
+            Err(e) => {
+                status = fail(e);
+                break;
+            }
+        };
+        let mut failed = false;
+        while let Some(batch) = stream.next().await {
+            match batch {
+                Ok(b) => {
+                    if let Err(e) = writer.write_batch(&b) {
+                        if e.kind() == std::io::ErrorKind::BrokenPipe {
+                            return ExitCode::SUCCESS;
+                        }
+                        status = fail(format!("cannot write results: {e}"));
+                        failed = true;
+                        break;
+                    }
+                }
+                Err(e) => {
+                    status = fail(execution_message(&e));
+                    failed = true;
+                    break;
+                }
+            }
+        }
+        if failed {
+            break;
+        }
+        if let Err(e) = writer.finish()
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            status = fail(format!("cannot write results: {e}"));
+            break;
+        }
+    }
+
+    for s in report.summary() {
+        eprintln!(
+            "skipped {} {} row(s) in {} (first at line {})",
+            s.count,
+            s.kind,
+            s.file.display(),
+            s.first_line
+        );
+    }
+    if report.total() > 0 {
+        eprintln!("skipped {} bad row(s) in total", report.total());
+    }
+    status
+}

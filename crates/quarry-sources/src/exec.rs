@@ -1,0 +1,292 @@
+//! The table provider and its execution plan: one partition per file (per group of row groups
+//! for Parquet), each streamed from a blocking reader thread through a bounded channel.
+
+use crate::error::{ReadOptions, SkipReport, SourceError};
+use crate::format::Format;
+use crate::scan::{ScanEnd, ScanSpec, scan_file};
+use crate::types::{ScalarType, kql_type_of};
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::{Expr, TableType};
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+    SendableRecordBatchStream,
+};
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A file accepted for a table.
+#[derive(Debug, Clone)]
+pub struct FileEntry {
+    pub path: PathBuf,
+    pub format: Format,
+    pub row_groups: usize,
+}
+
+/// One partition's work: a file, or some consecutive row groups of a Parquet file.
+#[derive(Debug, Clone)]
+struct Part {
+    file: usize,
+    row_groups: Option<Vec<usize>>,
+}
+
+/// Row groups of one Parquet file are split into at most this many partitions.
+fn parquet_splits() -> usize {
+    std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .max(2)
+}
+
+fn plan_parts(files: &[FileEntry]) -> Vec<Part> {
+    let mut parts = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        if f.format == Format::Parquet && f.row_groups > 1 {
+            let k = parquet_splits().min(f.row_groups);
+            let (base, extra) = (f.row_groups / k, f.row_groups % k);
+            let mut start = 0;
+            for j in 0..k {
+                let len = base + usize::from(j < extra);
+                parts.push(Part {
+                    file: i,
+                    row_groups: Some((start..start + len).collect()),
+                });
+                start += len;
+            }
+        } else {
+            parts.push(Part {
+                file: i,
+                row_groups: None,
+            });
+        }
+    }
+    parts
+}
+
+/// A table read from files.
+#[derive(Debug)]
+pub struct FileTable {
+    table: String,
+    schema: SchemaRef,
+    files: Arc<Vec<FileEntry>>,
+    opts: ReadOptions,
+    report: Arc<SkipReport>,
+}
+
+impl FileTable {
+    pub fn new(
+        table: &str,
+        schema: SchemaRef,
+        files: Vec<FileEntry>,
+        opts: ReadOptions,
+        report: Arc<SkipReport>,
+    ) -> Self {
+        Self {
+            table: table.to_string(),
+            schema,
+            files: Arc::new(files),
+            opts,
+            report,
+        }
+    }
+
+    /// The files read, in order.
+    pub fn files(&self) -> Vec<PathBuf> {
+        self.files.iter().map(|f| f.path.clone()).collect()
+    }
+
+    /// The execution plan reading the given columns (indices into the table schema).
+    pub fn scan_plan(&self, projection: Option<&Vec<usize>>) -> Result<Arc<FileScanExec>> {
+        let indices: Vec<usize> = match projection {
+            Some(p) => p.clone(),
+            None => (0..self.schema.fields().len()).collect(),
+        };
+        let projected = Arc::new(self.schema.project(&indices)?);
+        let cols = |f: &datafusion::arrow::datatypes::Field| (f.name().clone(), kql_type_of(f));
+        let out = projected.fields().iter().map(|f| cols(f)).collect();
+        let check = self
+            .schema
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !indices.contains(i))
+            .map(|(_, f)| cols(f))
+            .filter(|(_, t)| {
+                !matches!(
+                    t,
+                    ScalarType::String | ScalarType::Guid | ScalarType::Dynamic
+                )
+            })
+            .collect();
+        let parts = plan_parts(&self.files);
+        let props = PlanProperties::new(
+            EquivalenceProperties::new(projected.clone()),
+            Partitioning::UnknownPartitioning(parts.len().max(1)),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        );
+        Ok(Arc::new(FileScanExec {
+            table: self.table.clone(),
+            schema: projected,
+            out: Arc::new(out),
+            check: Arc::new(check),
+            files: self.files.clone(),
+            parts,
+            opts: self.opts,
+            report: self.report.clone(),
+            props: Arc::new(props),
+        }))
+    }
+}
+
+#[async_trait]
+impl TableProvider for FileTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        Ok(self.scan_plan(projection)?)
+    }
+}
+
+/// Scans the files of a [`FileTable`].
+#[derive(Debug)]
+pub struct FileScanExec {
+    table: String,
+    schema: SchemaRef,
+    out: Arc<Vec<(String, ScalarType)>>,
+    check: Arc<Vec<(String, ScalarType)>>,
+    files: Arc<Vec<FileEntry>>,
+    parts: Vec<Part>,
+    opts: ReadOptions,
+    report: Arc<SkipReport>,
+    props: Arc<PlanProperties>,
+}
+
+impl FileScanExec {
+    /// Names of the columns this plan builds.
+    pub fn columns(&self) -> Vec<String> {
+        self.out.iter().map(|(n, _)| n.clone()).collect()
+    }
+}
+
+impl DisplayAs for FileScanExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(
+            f,
+            "QuarryFileScan: table={}, files={}, partitions={}, columns=[{}]",
+            self.table,
+            self.files.len(),
+            self.parts.len(),
+            self.columns().join(", ")
+        )
+    }
+}
+
+impl ExecutionPlan for FileScanExec {
+    fn name(&self) -> &str {
+        "QuarryFileScan"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.props
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        if children.is_empty() {
+            Ok(self)
+        } else {
+            Err(DataFusionError::Internal(
+                "QuarryFileScan has no children".into(),
+            ))
+        }
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        _context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let schema = self.schema.clone();
+        let Some(part) = self.parts.get(partition).cloned() else {
+            // No files (cannot happen through bind_table): one empty partition.
+            return Ok(Box::pin(RecordBatchStreamAdapter::new(
+                schema,
+                futures::stream::empty(),
+            )));
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<RecordBatch>>(2);
+        let files = self.files.clone();
+        let (out, check) = (self.out.clone(), self.check.clone());
+        let (table, opts, report) = (self.table.clone(), self.opts, self.report.clone());
+        let batch_schema = schema.clone();
+        let work = move || {
+            let Some(file) = files.get(part.file) else {
+                return;
+            };
+            let spec = ScanSpec {
+                path: &file.path,
+                format: file.format,
+                table: &table,
+                out: &out,
+                check: &check,
+                schema: batch_schema,
+                row_groups: part.row_groups.as_deref(),
+                skip_bad_rows: opts.skip_bad_rows,
+                report: &report,
+            };
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                scan_file(&spec, &mut |b| tx.blocking_send(Ok(b)).is_ok())
+            }));
+            let err = match run {
+                Ok(Ok(())) | Ok(Err(ScanEnd::Stopped)) => return,
+                Ok(Err(ScanEnd::Error(e))) => e,
+                Err(_) => SourceError::at(&file.path, None, "internal error: the reader panicked"),
+            };
+            let _ = tx.blocking_send(Err(DataFusionError::External(Box::new(err))));
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(h) => {
+                h.spawn_blocking(work);
+            }
+            Err(_) => {
+                std::thread::spawn(work);
+            }
+        }
+        let stream = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
+    }
+}

@@ -1,0 +1,22 @@
+//! File-backed tables: CSV, JSON (array, lines, Advanced Hunting API response, streaming-API
+//! envelope) and Parquet, read as streams of Arrow record batches with the documented KQL
+//! types of known tables.
+
+mod bind;
+mod error;
+mod exec;
+mod format;
+mod json;
+mod scan;
+pub mod schemas;
+pub mod types;
+mod values;
+
+pub use bind::{BoundTable, bind_table};
+pub use error::{BadRowKind, ReadOptions, SkipCount, SkipReport, SourceError};
+pub use exec::{FileScanExec, FileTable};
+pub use format::Format;
+pub use scan::BATCH_SIZE;
+pub use values::{parse_datetime, parse_timespan};
+
+pub use datafusion;

@@ -1,0 +1,86 @@
+//! Known table schemas, kept as data: one `Name:type` line per column in `schemas/*.schema`.
+
+use crate::types::{ScalarType, field};
+use datafusion::arrow::datatypes::{Schema, SchemaRef};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+/// (table name, schema text) of every known table.
+const SCHEMA_TEXTS: &[(&str, &str)] = &[(
+    "DeviceLogonEvents",
+    include_str!("schemas/DeviceLogonEvents.schema"),
+)];
+
+/// Parses a schema text; `Err` names the first bad line.
+pub fn parse_schema_text(text: &str) -> Result<Vec<(String, ScalarType)>, String> {
+    let mut cols: Vec<(String, ScalarType)> = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let (name, ty) = line
+            .split_once(':')
+            .ok_or_else(|| format!("line {}: expected `Name:type`", i + 1))?;
+        let (name, ty) = (name.trim(), ty.trim());
+        let ty = ScalarType::from_name(ty)
+            .ok_or_else(|| format!("line {}: unknown type `{ty}`", i + 1))?;
+        if name.is_empty() || cols.iter().any(|(n, _)| n == name) {
+            return Err(format!(
+                "line {}: empty or duplicate column `{name}`",
+                i + 1
+            ));
+        }
+        cols.push((name.to_string(), ty));
+    }
+    Ok(cols)
+}
+
+fn registry() -> &'static HashMap<&'static str, SchemaRef> {
+    static REG: OnceLock<HashMap<&'static str, SchemaRef>> = OnceLock::new();
+    REG.get_or_init(|| {
+        SCHEMA_TEXTS
+            .iter()
+            .filter_map(|(name, text)| {
+                // The texts are compiled in and checked by a unit test; a bad one is left out.
+                let cols = parse_schema_text(text).ok()?;
+                let fields: Vec<_> = cols.iter().map(|(n, t)| field(n, *t)).collect();
+                Some((*name, Arc::new(Schema::new(fields))))
+            })
+            .collect()
+    })
+}
+
+/// The documented schema of a known table (exact-case name).
+pub fn known_schema(table: &str) -> Option<SchemaRef> {
+    registry().get(table).cloned()
+}
+
+/// Names of all known tables.
+pub fn known_tables() -> Vec<&'static str> {
+    SCHEMA_TEXTS.iter().map(|(n, _)| *n).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_schema_texts_parse() {
+        for (name, text) in SCHEMA_TEXTS {
+            let cols = parse_schema_text(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(!cols.is_empty());
+            assert!(known_schema(name).is_some());
+        }
+    }
+
+    #[test]
+    fn device_logon_events_columns() {
+        let s = known_schema("DeviceLogonEvents").expect("known");
+        assert_eq!(s.fields().len(), 48);
+        assert_eq!(s.field(0).name(), "Timestamp");
+        assert_eq!(s.field(43).name(), "AdditionalFields");
+        assert_eq!(s.field(47).name(), "InitiatingProcessRemoteSessionIP");
+        assert!(known_schema("devicelogonevents").is_none());
+    }
+}
