@@ -231,7 +231,9 @@ fn digits(b: &[u8]) -> Option<u32> {
     if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    Some(b.iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0')))
+    b.iter().try_fold(0u32, |a, d| {
+        a.checked_mul(10)?.checked_add(u32::from(d - b'0'))
+    })
 }
 
 /// Parses an ISO-8601-like datetime to nanoseconds since the epoch (UTC):
@@ -538,6 +540,33 @@ mod tests {
     }
 
     #[test]
+    fn odd_inputs_do_not_panic() {
+        let base = "2024-03-01T10:00:13.1234567+01:30";
+        let mut inputs: Vec<String> = Vec::new();
+        for i in 0..=base.len() {
+            inputs.push(base[..i].to_string());
+            for ins in ["é", "日", "\u{feff}", ".", ":", "-", "+", " ", "9"] {
+                inputs.push(format!("{}{ins}{}", &base[..i], &base[i..]));
+            }
+        }
+        for s in &inputs {
+            let _ = parse_datetime(s);
+            let _ = parse_timespan(s);
+            for ty in [
+                ScalarType::DateTime,
+                ScalarType::TimeSpan,
+                ScalarType::Long,
+                ScalarType::Int,
+                ScalarType::Real,
+                ScalarType::Bool,
+                ScalarType::Dynamic,
+            ] {
+                let _ = convert_text(s, ty);
+            }
+        }
+    }
+
+    #[test]
     fn timespans() {
         assert_eq!(
             parse_timespan("1.02:03:04.5"),
@@ -546,6 +575,9 @@ mod tests {
         assert_eq!(parse_timespan("-00:00:01"), Some(-1_000_000_000));
         assert_eq!(parse_timespan("2h"), Some(7_200_000_000_000));
         assert_eq!(parse_timespan("x"), None);
+        assert_eq!(parse_timespan("99999999999999999999.00:00:00"), None);
+        assert_eq!(parse_timespan("99999999999999999999999h"), None);
+        assert_eq!(parse_datetime("2024-03-01T10:00:99999999999Z"), None);
     }
 
     #[test]

@@ -312,7 +312,6 @@ async fn dirty_files_fail_or_skip() {
             .await
             .expect_err("dirty file must fail");
         let msg = err.to_string();
-        eprintln!("dirty error: {msg}");
         let name = p.display().to_string();
         assert!(msg.contains(&format!("{name}:")), "{msg}");
         let after = &msg[msg.find(&name).expect("name") + name.len() + 1..];
@@ -324,7 +323,6 @@ async fn dirty_files_fail_or_skip() {
         let (b, report) = bind(T, &[p], true);
         let batches = read_all(T, &b.expect("bind")).await.expect("skip");
         assert_eq!(report.total(), expected_skips, "{:?}", report.summary());
-        eprintln!("skips: {:?}", report.summary());
         assert_eq!(
             rows(&batches) as u64,
             m["data_rows_written"].as_u64().expect("rows") - n("bad_timestamp_rows")
@@ -355,11 +353,13 @@ async fn dirty_files_fail_or_skip() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broken_csv_quoting_and_broken_json_documents() {
     let dir = TempDir::new().expect("tmp");
-    // Line 3 opens a quote that never closes on its line: it swallows the next line.
+    // Line 3 opens a quote that closes two lines later, with the wrong field count. (An unbalanced
+    // quote that happens to give the right field count cannot be told from a valid multi-line
+    // field; a typed column then usually fails to convert and the row is reported.)
     let p = write(
         dir.path(),
         "q.csv",
-        "Timestamp,AccountName,RemotePort\n2024-03-01T00:00:00Z,a,1\n2024-03-01T00:00:01Z,\"b,2\n2024-03-01T00:00:02Z,c,3\n2024-03-01T00:00:03Z,d\",4\n2024-03-01T00:00:04Z,e,5\n",
+        "Timestamp,AccountName,RemotePort\n2024-03-01T00:00:00Z,a,1\n2024-03-01T00:00:01Z,\"b,2\n2024-03-01T00:00:02Z,c,3\n2024-03-01T00:00:03Z,d\",4,x\n2024-03-01T00:00:04Z,e,5\n",
     );
     let (b, _) = bind(T, &[&p], false);
     let err = read_all(T, &b.expect("bind"))

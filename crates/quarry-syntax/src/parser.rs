@@ -106,6 +106,12 @@ pub fn parse_expr(source: &str) -> Result<Expr, Vec<Diagnostic>> {
     }
 }
 
+/// A consumed `(` whose `)` may have to be found during recovery.
+struct OpenParen {
+    span: Span,
+    depth: u32,
+}
+
 /// A parse failure; the diagnostic has already been recorded.
 #[derive(Debug)]
 struct Fail;
@@ -316,6 +322,13 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Consumes a `(` (the current token), remembering its depth for recovery.
+    fn bump_open(&mut self) -> OpenParen {
+        let depth = self.depth();
+        let span = self.bump().span;
+        OpenParen { span, depth }
+    }
+
     fn bump(&mut self) -> Token {
         let t = self.tok_at(0).clone();
         if t.kind != TokenKind::Eof {
@@ -426,6 +439,24 @@ impl<'a> Parser<'a> {
         } else {
             Err(self.err_expected(what))
         }
+    }
+
+    /// Expects the `)` matching the `(` at `open`; on failure also labels the opener.
+    fn expect_closing(&mut self, open: Span, what: &str) -> PResult<Span> {
+        if self.at(&TokenKind::RParen) {
+            return Ok(self.bump().span);
+        }
+        let n = self.diags.len();
+        let f = self.err_expected(what);
+        if self.diags.len() > n
+            && let Some(d) = self.diags.last_mut()
+        {
+            d.labels.push(crate::diagnostic::Label {
+                span: open,
+                message: "unclosed `(`".into(),
+            });
+        }
+        Err(f)
     }
 
     fn expect_word(&mut self, w: &str, context: &str) -> PResult<Span> {
@@ -818,6 +849,10 @@ impl<'a> Parser<'a> {
 
     /// A tabular or scalar expression, possibly with `| operator`s.
     fn parse_pipe_expr(&mut self) -> PResult<Expr> {
+        let probe = 0u8;
+        if std::env::var("PROBE").is_ok() {
+            eprintln!("SP {}", &probe as *const u8 as usize);
+        }
         self.enter()?;
         let r = self.parse_pipe_expr_inner();
         self.leave();
@@ -1754,13 +1789,24 @@ impl<'a> Parser<'a> {
             TokenKind::LParen => {
                 self.bump();
                 let inner = self.parse_pipe_expr()?;
-                self.expect(TokenKind::RParen, "`)`")?;
+                self.expect_closing(span, "`)`")?;
                 Ok(Expr {
                     kind: ExprKind::Paren(Box::new(inner)),
                     span: self.since(span),
                 })
             }
-            TokenKind::Error => Err(Fail),
+            TokenKind::Error => {
+                // Already reported by the lexer: stand in a null so later errors still show.
+                self.bump();
+                lit(Literal::Long(None), span)
+            }
+            TokenKind::BangWord(_) => {
+                let f = self.err_expected_after("an expression");
+                if let Some(d) = self.diags.last_mut() {
+                    d.help = Some("for logical negation use `not(expr)`".into());
+                }
+                Err(f)
+            }
             _ => Err(self.err_expected_after("an expression")),
         }
     }
@@ -1822,7 +1868,7 @@ impl<'a> Parser<'a> {
             TokenKind::Ident(s) => s.clone(),
             _ => String::new(),
         };
-        let open = self.bump(); // `(`
+        let open = self.bump_open(); // `(`
         match name.as_str() {
             "int" | "long" | "real" | "double" | "bool" | "boolean" | "decimal" => {
                 let l = self.literal_ctor(&name, open);
@@ -1881,8 +1927,8 @@ impl<'a> Parser<'a> {
                 if self.eat(&TokenKind::Comma) {
                     continue;
                 }
-                self.expect(
-                    TokenKind::RParen,
+                self.expect_closing(
+                    open.span,
                     &format!("`,` or `)` in the arguments of `{name}`"),
                 )?;
                 break;
@@ -1901,10 +1947,9 @@ impl<'a> Parser<'a> {
     }
 
     /// Skips to the `)` that closes `open` (consuming it).
-    fn skip_to_close(&mut self, open: &Token) {
-        let _ = open;
-        // The opener is the previous-most `(` at depth d; its closer has the same depth.
-        let open_depth = self.depth().saturating_sub(1);
+    fn skip_to_close(&mut self, open: &OpenParen) {
+        // An opener and its closer share the same depth.
+        let open_depth = open.depth;
         loop {
             match self.kind() {
                 TokenKind::Eof => return,
@@ -1921,7 +1966,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `int(5)`, `long(null)`, `real(+inf)`, `bool(true)`, `decimal(1.5)` after the `(`.
-    fn literal_ctor(&mut self, name: &str, open: Token) -> Literal {
+    fn literal_ctor(&mut self, name: &str, open: OpenParen) -> Literal {
         let null = |name: &str| match name {
             "int" => Literal::Int(None),
             "long" => Literal::Long(None),
@@ -2033,7 +2078,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `dynamic(` already consumed: a constant, then `)`.
-    fn parse_dynamic_contents(&mut self, open: Token) -> PResult<DynamicLiteral> {
+    fn parse_dynamic_contents(&mut self, open: OpenParen) -> PResult<DynamicLiteral> {
         match self.parse_dynamic_value() {
             Ok(d) => {
                 if self.at(&TokenKind::RParen) {
@@ -2044,8 +2089,9 @@ impl<'a> Parser<'a> {
                 }
             }
             Err(Fail) => {
+                // Reported already; skip the rest of the constant and go on with a null.
                 self.skip_to_close(&open);
-                Err(Fail)
+                Ok(DynamicLiteral::Null)
             }
         }
     }
@@ -2113,7 +2159,7 @@ impl<'a> Parser<'a> {
                 }
                 "dynamic" if self.kind_at(1) == &TokenKind::LParen => {
                     self.bump();
-                    let open = self.bump();
+                    let open = self.bump_open();
                     self.parse_dynamic_contents(open)
                 }
                 _ => Err(self.dynamic_error()),

@@ -535,7 +535,17 @@ impl Planner<'_> {
                 );
             }
         };
-        Ok(Typed::new(binary_expr(l.expr, dop, r.expr), ty))
+        // Make DataFusion compute in the KQL result type (e.g. real division, not integer).
+        let (le, re) = if is_numeric(ty) && (l.ty != ty || r.ty != ty) {
+            let at = crate::types::arrow_type(ty);
+            (
+                super::calls::cast(l.expr, at.clone()),
+                super::calls::cast(r.expr, at),
+            )
+        } else {
+            (l.expr, r.expr)
+        };
+        Ok(Typed::new(binary_expr(le, dop, re), ty))
     }
 
     /// Elements of an `in (...)`/`has_any(...)` list: dynamic array constants are expanded.
