@@ -849,10 +849,6 @@ impl<'a> Parser<'a> {
 
     /// A tabular or scalar expression, possibly with `| operator`s.
     fn parse_pipe_expr(&mut self) -> PResult<Expr> {
-        let probe = 0u8;
-        if std::env::var("PROBE").is_ok() {
-            eprintln!("SP {}", &probe as *const u8 as usize);
-        }
         self.enter()?;
         let r = self.parse_pipe_expr_inner();
         self.leave();
@@ -861,13 +857,19 @@ impl<'a> Parser<'a> {
 
     fn parse_pipe_expr_inner(&mut self) -> PResult<Expr> {
         let depth = self.depth();
-        let mut input = match self.parse_source() {
+        let input = match self.parse_source() {
             Ok(e) => Some(e),
             Err(Fail) => {
                 self.recover(depth, true);
                 None
             }
         };
+        self.parse_pipe_ops(input, depth)
+    }
+
+    /// The `| operator` tail of a pipeline (kept apart so the recursive path stays small).
+    #[inline(never)]
+    fn parse_pipe_ops(&mut self, mut input: Option<Expr>, depth: u32) -> PResult<Expr> {
         while self.at(&TokenKind::Pipe) && self.depth() == depth {
             self.bump();
             match self.parse_pipe_op(depth) {
@@ -899,12 +901,51 @@ impl<'a> Parser<'a> {
 
     fn parse_pipe_op(&mut self, depth: u32) -> PResult<PipeOp> {
         let start = self.span();
-        let Some(first) = self.current_word().map(str::to_string) else {
+        let Some(name) = self.parse_operator_name() else {
             return Err(self.err_expected("a query operator after `|`"));
         };
+        let kind = self.dispatch_operator(&name, start, depth)?;
+        let span = self.since(start);
+        if !self.at_pipeline_end(depth) {
+            return Err(self.err_after_operator(depth, &name));
+        }
+        Ok(PipeOp { kind, span })
+    }
+
+    fn dispatch_operator(&mut self, name: &str, start: Span, depth: u32) -> PResult<PipeOpKind> {
+        match name {
+            "where" | "filter" => self.op_where(depth),
+            "extend" => self.parse_named_list().map(PipeOpKind::Extend),
+            "project" => self.parse_named_list().map(PipeOpKind::Project),
+            "project-away" => self.parse_pattern_list().map(PipeOpKind::ProjectAway),
+            "project-keep" => self.parse_pattern_list().map(PipeOpKind::ProjectKeep),
+            "project-rename" => self.op_project_rename(),
+            "project-reorder" => self.op_project_reorder(),
+            "summarize" => self.op_summarize(depth),
+            "order" | "sort" => self.op_sort(name),
+            "take" | "limit" => self.op_take(depth),
+            "top" => self.op_top(depth),
+            "distinct" => self.op_distinct(),
+            "count" => Ok(PipeOpKind::Count),
+            "getschema" => Ok(PipeOpKind::GetSchema),
+            "serialize" => self.op_serialize(depth),
+            "union" => self.parse_union_spec().map(PipeOpKind::Union),
+            "as" => self.op_as(),
+            "join" => self.op_join(depth),
+            _ => {
+                let name_span = self.since(start);
+                self.unknown_operator(name, name_span);
+                Err(Fail)
+            }
+        }
+    }
+
+    /// The operator word after `|`, with hyphenated parts joined (`project-away`, `mv-expand`:
+    /// written without spaces).
+    #[inline(never)]
+    fn parse_operator_name(&mut self) -> Option<String> {
+        let mut name = self.current_word()?.to_string();
         self.bump();
-        let mut name = first;
-        // Hyphenated names are written without spaces: `project-away`, `mv-expand`.
         while self.at(&TokenKind::Minus)
             && self.adjacent(0)
             && matches!(self.kind_at(1), TokenKind::Ident(_))
@@ -916,164 +957,171 @@ impl<'a> Parser<'a> {
                 name.push_str(&w);
             }
         }
-        let name_span = self.since(start);
-        let kind = match name.as_str() {
-            "where" | "filter" => {
-                if self.at_pipeline_end(depth) {
-                    return Err(self.err_expected_after("a predicate"));
-                }
-                PipeOpKind::Where(self.parse_or_expr()?)
-            }
-            "extend" => PipeOpKind::Extend(self.parse_named_list()?),
-            "project" => PipeOpKind::Project(self.parse_named_list()?),
-            "project-away" => PipeOpKind::ProjectAway(self.parse_pattern_list()?),
-            "project-keep" => PipeOpKind::ProjectKeep(self.parse_pattern_list()?),
-            "project-rename" => {
-                let mut pairs = Vec::new();
-                loop {
-                    let new = self.parse_ident("a new column name")?;
-                    self.expect(
-                        TokenKind::Assign,
-                        &format!("`=` after `{}` (`new = old`)", new.name),
-                    )?;
-                    let old = self.parse_ident("an existing column name")?;
-                    pairs.push((new, old));
-                    if !self.eat(&TokenKind::Comma) {
-                        break;
-                    }
-                }
-                PipeOpKind::ProjectRename(pairs)
-            }
-            "project-reorder" => {
-                let mut cols = Vec::new();
-                loop {
-                    let pat = self.parse_column_pattern()?;
-                    let dir = self.parse_reorder_direction();
-                    cols.push((pat, dir));
-                    if !self.eat(&TokenKind::Comma) {
-                        break;
-                    }
-                }
-                PipeOpKind::ProjectReorder(cols)
-            }
-            "summarize" => {
-                let params = self.parse_op_params(true)?;
-                let aggregates = if self.at_word("by") || self.at_pipeline_end(depth) {
-                    Vec::new()
-                } else {
-                    self.parse_named_list()?
-                };
-                let by = if self.eat_word("by") {
-                    self.parse_named_list()?
-                } else {
-                    Vec::new()
-                };
-                if aggregates.is_empty() && by.is_empty() {
-                    return Err(self.err_expected_after("an aggregate or `by`"));
-                }
-                PipeOpKind::Summarize {
-                    params,
-                    aggregates,
-                    by,
-                }
-            }
-            "order" | "sort" => {
-                self.parse_op_params(true)?;
-                self.expect_word("by", &format!("after `{name}`"))?;
-                let mut keys = Vec::new();
-                loop {
-                    keys.push(self.parse_sort_key()?);
-                    if !self.eat(&TokenKind::Comma) {
-                        break;
-                    }
-                }
-                PipeOpKind::Sort(keys)
-            }
-            "take" | "limit" => {
-                self.parse_op_params(true)?;
-                if self.at_pipeline_end(depth) {
-                    return Err(self.err_expected_after("a row count"));
-                }
-                PipeOpKind::Take(self.parse_or_expr()?)
-            }
-            "top" => {
-                self.parse_op_params(true)?;
-                if self.at_pipeline_end(depth) {
-                    return Err(self.err_expected_after("a row count"));
-                }
-                let count = self.parse_or_expr()?;
-                self.expect_word("by", "after the row count of `top`")?;
-                let key = self.parse_sort_key()?;
-                PipeOpKind::Top { count, key }
-            }
-            "distinct" => {
-                self.parse_op_params(true)?;
-                if self.at(&TokenKind::Star) {
-                    self.bump();
-                    PipeOpKind::Distinct {
-                        columns: Vec::new(),
-                        all: true,
-                    }
-                } else {
-                    let mut columns = Vec::new();
-                    loop {
-                        columns.push(self.parse_or_expr()?);
-                        if !self.eat(&TokenKind::Comma) {
-                            break;
-                        }
-                    }
-                    PipeOpKind::Distinct {
-                        columns,
-                        all: false,
-                    }
-                }
-            }
-            "count" => PipeOpKind::Count,
-            "getschema" => PipeOpKind::GetSchema,
-            "serialize" => {
-                if self.at_pipeline_end(depth) {
-                    PipeOpKind::Serialize(Vec::new())
-                } else {
-                    PipeOpKind::Serialize(self.parse_named_list()?)
-                }
-            }
-            "union" => PipeOpKind::Union(self.parse_union_spec()?),
-            "as" => {
-                self.parse_op_params(false)?;
-                PipeOpKind::As(self.parse_ident("a name after `as`")?)
-            }
-            "join" => {
-                let params = self.parse_op_params(false)?;
-                if self.at_word("on") || self.at_pipeline_end(depth) {
-                    return Err(self.err_expected_after("the right-hand table of `join`"));
-                }
-                let right = self.parse_postfix()?;
-                self.expect_word("on", "after the right-hand table of `join`")?;
-                let mut on = Vec::new();
-                loop {
-                    let e = self.parse_or_expr()?;
-                    self.join_conditions(e, &mut on)?;
-                    if !self.eat(&TokenKind::Comma) {
-                        break;
-                    }
-                }
-                PipeOpKind::Join { params, right, on }
-            }
-            _ => {
-                self.unknown_operator(&name, name_span);
-                return Err(Fail);
-            }
+        Some(name)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn err_after_operator(&mut self, depth: u32, name: &str) -> Fail {
+        let what = if depth == 0 {
+            "`|`, `;` or end of input".to_string()
+        } else {
+            format!("`|` or {}", self.closing_for_enclosing())
         };
-        let span = self.since(start);
-        if !self.at_pipeline_end(depth) {
-            let what = if depth == 0 {
-                "`|`, `;` or end of input".to_string()
-            } else {
-                format!("`|` or {}", self.closing_for_enclosing())
-            };
-            return Err(self.err_expected(&format!("{what} after the `{name}` operator")));
+        self.err_expected(&format!("{what} after the `{name}` operator"))
+    }
+
+    #[inline(never)]
+    fn op_where(&mut self, depth: u32) -> PResult<PipeOpKind> {
+        if self.at_pipeline_end(depth) {
+            return Err(self.err_expected_after("a predicate"));
         }
-        Ok(PipeOp { kind, span })
+        Ok(PipeOpKind::Where(self.parse_or_expr()?))
+    }
+
+    #[inline(never)]
+    fn op_project_rename(&mut self) -> PResult<PipeOpKind> {
+        let mut pairs = Vec::new();
+        loop {
+            let new = self.parse_ident("a new column name")?;
+            if !self.eat(&TokenKind::Assign) {
+                return Err(self.err_expected(&format!("`=` after `{}` (`new = old`)", new.name)));
+            }
+            let old = self.parse_ident("an existing column name")?;
+            pairs.push((new, old));
+            if !self.eat(&TokenKind::Comma) {
+                break;
+            }
+        }
+        Ok(PipeOpKind::ProjectRename(pairs))
+    }
+
+    #[inline(never)]
+    fn op_project_reorder(&mut self) -> PResult<PipeOpKind> {
+        let mut cols = Vec::new();
+        loop {
+            let pat = self.parse_column_pattern()?;
+            let dir = self.parse_reorder_direction();
+            cols.push((pat, dir));
+            if !self.eat(&TokenKind::Comma) {
+                break;
+            }
+        }
+        Ok(PipeOpKind::ProjectReorder(cols))
+    }
+
+    #[inline(never)]
+    fn op_summarize(&mut self, depth: u32) -> PResult<PipeOpKind> {
+        let params = self.parse_op_params(true)?;
+        let aggregates = if self.at_word("by") || self.at_pipeline_end(depth) {
+            Vec::new()
+        } else {
+            self.parse_named_list()?
+        };
+        let by = if self.eat_word("by") {
+            self.parse_named_list()?
+        } else {
+            Vec::new()
+        };
+        if aggregates.is_empty() && by.is_empty() {
+            return Err(self.err_expected_after("an aggregate or `by`"));
+        }
+        Ok(PipeOpKind::Summarize {
+            params,
+            aggregates,
+            by,
+        })
+    }
+
+    #[inline(never)]
+    fn op_sort(&mut self, name: &str) -> PResult<PipeOpKind> {
+        self.parse_op_params(true)?;
+        self.expect_word("by", &format!("after `{name}`"))?;
+        let mut keys = Vec::new();
+        loop {
+            keys.push(self.parse_sort_key()?);
+            if !self.eat(&TokenKind::Comma) {
+                break;
+            }
+        }
+        Ok(PipeOpKind::Sort(keys))
+    }
+
+    #[inline(never)]
+    fn op_take(&mut self, depth: u32) -> PResult<PipeOpKind> {
+        self.parse_op_params(true)?;
+        if self.at_pipeline_end(depth) {
+            return Err(self.err_expected_after("a row count"));
+        }
+        Ok(PipeOpKind::Take(self.parse_or_expr()?))
+    }
+
+    #[inline(never)]
+    fn op_top(&mut self, depth: u32) -> PResult<PipeOpKind> {
+        self.parse_op_params(true)?;
+        if self.at_pipeline_end(depth) {
+            return Err(self.err_expected_after("a row count"));
+        }
+        let count = self.parse_or_expr()?;
+        self.expect_word("by", "after the row count of `top`")?;
+        let key = self.parse_sort_key()?;
+        Ok(PipeOpKind::Top { count, key })
+    }
+
+    #[inline(never)]
+    fn op_distinct(&mut self) -> PResult<PipeOpKind> {
+        self.parse_op_params(true)?;
+        if self.eat(&TokenKind::Star) {
+            return Ok(PipeOpKind::Distinct {
+                columns: Vec::new(),
+                all: true,
+            });
+        }
+        let mut columns = Vec::new();
+        loop {
+            columns.push(self.parse_or_expr()?);
+            if !self.eat(&TokenKind::Comma) {
+                break;
+            }
+        }
+        Ok(PipeOpKind::Distinct {
+            columns,
+            all: false,
+        })
+    }
+
+    #[inline(never)]
+    fn op_serialize(&mut self, depth: u32) -> PResult<PipeOpKind> {
+        if self.at_pipeline_end(depth) {
+            Ok(PipeOpKind::Serialize(Vec::new()))
+        } else {
+            Ok(PipeOpKind::Serialize(self.parse_named_list()?))
+        }
+    }
+
+    #[inline(never)]
+    fn op_as(&mut self) -> PResult<PipeOpKind> {
+        self.parse_op_params(false)?;
+        Ok(PipeOpKind::As(self.parse_ident("a name after `as`")?))
+    }
+
+    #[inline(never)]
+    fn op_join(&mut self, depth: u32) -> PResult<PipeOpKind> {
+        let params = self.parse_op_params(false)?;
+        if self.at_word("on") || self.at_pipeline_end(depth) {
+            return Err(self.err_expected_after("the right-hand table of `join`"));
+        }
+        let right = self.parse_postfix()?;
+        self.expect_word("on", "after the right-hand table of `join`")?;
+        let mut on = Vec::new();
+        loop {
+            let e = self.parse_or_expr()?;
+            self.join_conditions(e, &mut on)?;
+            if !self.eat(&TokenKind::Comma) {
+                break;
+            }
+        }
+        Ok(PipeOpKind::Join { params, right, on })
     }
 
     fn unknown_operator(&mut self, name: &str, span: Span) {
@@ -1307,55 +1355,60 @@ impl<'a> Parser<'a> {
     // ----- tabular sources ------------------------------------------------------------------
 
     fn parse_source(&mut self) -> PResult<Expr> {
-        if let Some(w) = self.current_word() {
-            match w {
-                "print" => return self.parse_print(),
-                "range"
-                    if self
-                        .ident_len_at(1)
-                        .is_some_and(|n| self.word_at(1 + n, "from")) =>
-                {
-                    return self.parse_range();
-                }
-                "datatable" if self.kind_at(1) == &TokenKind::LParen => {
-                    return self.parse_datatable();
-                }
-                "union"
-                    if !matches!(
-                        self.kind_at(1),
-                        TokenKind::Pipe
-                            | TokenKind::Semi
-                            | TokenKind::Eof
-                            | TokenKind::RParen
-                            | TokenKind::Comma
-                    ) =>
-                {
-                    let start = self.bump().span;
-                    let spec = self.parse_union_spec()?;
-                    return Ok(Expr {
-                        kind: ExprKind::Union(spec),
-                        span: self.since(start),
-                    });
-                }
-                "externaldata" if self.kind_at(1) == &TokenKind::LParen => {
-                    return Err(self.unsupported_source("externaldata"));
-                }
-                "evaluate" if matches!(self.kind_at(1), TokenKind::Ident(_)) => {
-                    return Err(self.unsupported_source("evaluate"));
-                }
-                "search" | "find"
-                    if matches!(
-                        self.kind_at(1),
-                        TokenKind::Ident(_) | TokenKind::String(_) | TokenKind::Star
-                    ) =>
-                {
-                    let w = w.to_string();
-                    return Err(self.unsupported_source(&w));
-                }
-                _ => {}
-            }
+        if let Some(r) = self.keyword_source() {
+            return r;
         }
         self.parse_or_expr()
+    }
+
+    /// `print`, `range`, `datatable`, `union` (and unsupported sources) at the start of a
+    /// pipeline; `None` when the current token does not start one.
+    #[inline(never)]
+    fn keyword_source(&mut self) -> Option<PResult<Expr>> {
+        let w = self.current_word()?;
+        Some(match w {
+            "print" => self.parse_print(),
+            "range"
+                if self
+                    .ident_len_at(1)
+                    .is_some_and(|n| self.word_at(1 + n, "from")) =>
+            {
+                self.parse_range()
+            }
+            "datatable" if self.kind_at(1) == &TokenKind::LParen => self.parse_datatable(),
+            "union"
+                if !matches!(
+                    self.kind_at(1),
+                    TokenKind::Pipe
+                        | TokenKind::Semi
+                        | TokenKind::Eof
+                        | TokenKind::RParen
+                        | TokenKind::Comma
+                ) =>
+            {
+                let start = self.bump().span;
+                self.parse_union_spec().map(|spec| Expr {
+                    kind: ExprKind::Union(spec),
+                    span: self.since(start),
+                })
+            }
+            "externaldata" if self.kind_at(1) == &TokenKind::LParen => {
+                Err(self.unsupported_source("externaldata"))
+            }
+            "evaluate" if matches!(self.kind_at(1), TokenKind::Ident(_)) => {
+                Err(self.unsupported_source("evaluate"))
+            }
+            "search" | "find"
+                if matches!(
+                    self.kind_at(1),
+                    TokenKind::Ident(_) | TokenKind::String(_) | TokenKind::Star
+                ) =>
+            {
+                let w = w.to_string();
+                Err(self.unsupported_source(&w))
+            }
+            _ => return None,
+        })
     }
 
     fn unsupported_source(&mut self, name: &str) -> Fail {
@@ -1531,79 +1584,98 @@ impl<'a> Parser<'a> {
         let mut left = self.parse_unary()?;
         loop {
             let Some((op, prec, ntok)) = self.peek_binop() else {
-                if let TokenKind::BangWord(w) = self.kind() {
-                    let msg = format!("unknown operator `!{w}`");
-                    self.diags.push(
-                        Diagnostic::error("KQL0001", msg, self.span())
-                            .with_help("negated operators are `!=`, `!~`, `!has`, `!contains`, `!startswith`, `!endswith`, `!hasprefix`, `!hassuffix`, `!in`, `!in~`, `!between` (and `_cs` forms)"),
-                    );
-                    return Err(Fail);
+                if matches!(self.kind(), TokenKind::BangWord(_)) {
+                    return Err(self.err_unknown_bang_operator());
                 }
-                break;
+                return Ok(left);
             };
             if prec < min_prec {
-                break;
+                return Ok(left);
             }
             for _ in 0..ntok {
                 self.bump();
             }
-            left = match op {
-                BinKind::Simple(op) => {
-                    let right = self.parse_binary(prec + 1)?;
-                    Expr {
-                        span: left.span.to(right.span),
-                        kind: ExprKind::Binary {
-                            op,
-                            left: Box::new(left),
-                            right: Box::new(right),
-                        },
-                    }
-                }
-                BinKind::In { negated, ci } => {
-                    let list = self.parse_paren_list()?;
-                    Expr {
-                        span: self.since(left.span),
-                        kind: ExprKind::In {
-                            operand: Box::new(left),
-                            list,
-                            negated,
-                            case_insensitive: ci,
-                        },
-                    }
-                }
-                BinKind::HasAnyAll { all } => {
-                    let list = self.parse_paren_list()?;
-                    Expr {
-                        span: self.since(left.span),
-                        kind: ExprKind::HasAnyAll {
-                            operand: Box::new(left),
-                            list,
-                            all,
-                        },
-                    }
-                }
-                BinKind::Between { negated } => {
-                    self.expect(
-                        TokenKind::LParen,
-                        "`(` after `between` (`between (low .. high)`)",
-                    )?;
-                    let low = self.parse_or_expr()?;
-                    self.expect(TokenKind::DotDot, "`..` in `between (low .. high)`")?;
-                    let high = self.parse_or_expr()?;
-                    self.expect(TokenKind::RParen, "`)` after `between (low .. high`")?;
-                    Expr {
-                        span: self.since(left.span),
-                        kind: ExprKind::Between {
-                            operand: Box::new(left),
-                            low: Box::new(low),
-                            high: Box::new(high),
-                            negated,
-                        },
-                    }
-                }
-            };
+            left = self.apply_binop(left, op, prec)?;
         }
-        Ok(left)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn err_unknown_bang_operator(&mut self) -> Fail {
+        let msg = format!("unknown operator `{}`", self.span().text(self.src));
+        self.diags.push(
+            Diagnostic::error("KQL0001", msg, self.span())
+                .with_help("negated operators are `!=`, `!~`, `!has`, `!contains`, `!startswith`, `!endswith`, `!hasprefix`, `!hassuffix`, `!in`, `!in~`, `!between` (and `_cs` forms)"),
+        );
+        Fail
+    }
+
+    /// Parses the right side of `op` (already consumed) and builds the node.
+    #[inline(never)]
+    fn apply_binop(&mut self, left: Expr, op: BinKind, prec: u8) -> PResult<Expr> {
+        Ok(match op {
+            BinKind::Simple(op) => {
+                let right = self.parse_binary(prec + 1)?;
+                Expr {
+                    span: left.span.to(right.span),
+                    kind: ExprKind::Binary {
+                        op,
+                        left: Box::new(left),
+                        right: Box::new(right),
+                    },
+                }
+            }
+            BinKind::In { negated, ci } => {
+                let list = self.parse_paren_list()?;
+                Expr {
+                    span: self.since(left.span),
+                    kind: ExprKind::In {
+                        operand: Box::new(left),
+                        list,
+                        negated,
+                        case_insensitive: ci,
+                    },
+                }
+            }
+            BinKind::HasAnyAll { all } => {
+                let list = self.parse_paren_list()?;
+                Expr {
+                    span: self.since(left.span),
+                    kind: ExprKind::HasAnyAll {
+                        operand: Box::new(left),
+                        list,
+                        all,
+                    },
+                }
+            }
+            BinKind::Between { negated } => {
+                let (low, high) = self.parse_between_range()?;
+                Expr {
+                    span: self.since(left.span),
+                    kind: ExprKind::Between {
+                        operand: Box::new(left),
+                        low: Box::new(low),
+                        high: Box::new(high),
+                        negated,
+                    },
+                }
+            }
+        })
+    }
+
+    /// `(low .. high)` after `between`.
+    #[inline(never)]
+    fn parse_between_range(&mut self) -> PResult<(Expr, Expr)> {
+        let open = self.span();
+        self.expect(
+            TokenKind::LParen,
+            "`(` after `between` (`between (low .. high)`)",
+        )?;
+        let low = self.parse_or_expr()?;
+        self.expect(TokenKind::DotDot, "`..` in `between (low .. high)`")?;
+        let high = self.parse_or_expr()?;
+        self.expect_closing(open, "`)` after `between (low .. high`")?;
+        Ok((low, high))
     }
 
     /// `(a, b, ...)` after `in`/`has_any`; elements may be tabular expressions.
@@ -1627,6 +1699,15 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_unary(&mut self) -> PResult<Expr> {
+        if !matches!(self.kind(), TokenKind::Minus | TokenKind::Plus) {
+            return self.parse_postfix();
+        }
+        self.parse_unary_ops()
+    }
+
+    /// `-x`, `+x`, `- -x`; `-` directly before a number folds into a negative literal.
+    #[inline(never)]
+    fn parse_unary_ops(&mut self) -> PResult<Expr> {
         let mut ops: Vec<(UnaryOp, Span)> = Vec::new();
         loop {
             let op = match self.kind() {
@@ -1644,20 +1725,7 @@ impl<'a> Parser<'a> {
             ops.push((op, self.bump().span));
         }
         let mut e = if self.at(&TokenKind::Minus) {
-            // `-` directly before a number: a negative literal.
-            let minus = self.bump().span;
-            let t = self.bump();
-            let span = minus.to(t.span);
-            let lit = match t.kind {
-                TokenKind::Long(v) => Literal::Long(Some((v as i128).wrapping_neg() as i64)),
-                TokenKind::Real(v) => Literal::Real(Some(-v)),
-                TokenKind::TimeSpan(v) => Literal::TimeSpan(Some(v.saturating_neg())),
-                _ => Literal::Long(None),
-            };
-            let lit = Expr {
-                kind: ExprKind::Literal(lit),
-                span,
-            };
+            let lit = self.negative_literal();
             self.parse_postfix_tail(lit)?
         } else {
             self.parse_postfix()?
@@ -1672,6 +1740,23 @@ impl<'a> Parser<'a> {
             };
         }
         Ok(e)
+    }
+
+    /// `-` followed by a number token.
+    fn negative_literal(&mut self) -> Expr {
+        let minus = self.bump().span;
+        let t = self.bump();
+        let span = minus.to(t.span);
+        let lit = match t.kind {
+            TokenKind::Long(v) => Literal::Long(Some((v as i128).wrapping_neg() as i64)),
+            TokenKind::Real(v) => Literal::Real(Some(-v)),
+            TokenKind::TimeSpan(v) => Literal::TimeSpan(Some(v.saturating_neg())),
+            _ => Literal::Long(None),
+        };
+        Expr {
+            kind: ExprKind::Literal(lit),
+            span,
+        }
     }
 
     fn parse_postfix(&mut self) -> PResult<Expr> {
@@ -1726,6 +1811,27 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_primary(&mut self) -> PResult<Expr> {
+        match self.kind() {
+            TokenKind::Ident(_) if self.kind_at(1) == &TokenKind::LParen => self.parse_call(),
+            TokenKind::LParen => self.parse_paren(),
+            _ => self.parse_atom(),
+        }
+    }
+
+    /// `( pipe-expr )`.
+    fn parse_paren(&mut self) -> PResult<Expr> {
+        let open = self.bump().span;
+        let inner = self.parse_pipe_expr()?;
+        self.expect_closing(open, "`)`")?;
+        Ok(Expr {
+            kind: ExprKind::Paren(Box::new(inner)),
+            span: self.since(open),
+        })
+    }
+
+    /// Literals, names, and errors: the non-recursive primaries.
+    #[inline(never)]
+    fn parse_atom(&mut self) -> PResult<Expr> {
         let span = self.span();
         let lit = |l: Literal, span: Span| {
             Ok(Expr {
@@ -1766,9 +1872,6 @@ impl<'a> Parser<'a> {
                 lit(l, span)
             }
             TokenKind::Ident(w) => {
-                if self.kind_at(1) == &TokenKind::LParen {
-                    return self.parse_call();
-                }
                 self.bump();
                 match w.as_str() {
                     "true" => lit(Literal::Bool(Some(true)), span),
@@ -1784,15 +1887,6 @@ impl<'a> Parser<'a> {
                 Ok(Expr {
                     span: id.span,
                     kind: ExprKind::Name(id),
-                })
-            }
-            TokenKind::LParen => {
-                self.bump();
-                let inner = self.parse_pipe_expr()?;
-                self.expect_closing(span, "`)`")?;
-                Ok(Expr {
-                    kind: ExprKind::Paren(Box::new(inner)),
-                    span: self.since(span),
                 })
             }
             TokenKind::Error => {
@@ -1864,86 +1958,93 @@ impl<'a> Parser<'a> {
 
     fn parse_call(&mut self) -> PResult<Expr> {
         let name_tok = self.bump();
-        let name = match &name_tok.kind {
-            TokenKind::Ident(s) => s.clone(),
+        let name = match name_tok.kind {
+            TokenKind::Ident(s) => s,
             _ => String::new(),
         };
         let open = self.bump_open(); // `(`
-        match name.as_str() {
+        let kind = match name.as_str() {
             "int" | "long" | "real" | "double" | "bool" | "boolean" | "decimal" => {
-                let l = self.literal_ctor(&name, open);
-                return Ok(Expr {
-                    kind: ExprKind::Literal(l),
-                    span: self.since(name_tok.span),
-                });
+                ExprKind::Literal(self.literal_ctor(&name, open))
             }
-            "dynamic" => {
-                let d = self.parse_dynamic_contents(open)?;
-                return Ok(Expr {
-                    kind: ExprKind::Literal(Literal::Dynamic(d)),
-                    span: self.since(name_tok.span),
-                });
-            }
-            "typeof" => {
-                let ty = self.parse_type_name()?;
-                self.expect(TokenKind::RParen, "`)` after the type in `typeof(...)`")?;
-                return Ok(Expr {
-                    kind: ExprKind::TypeOf(ty),
-                    span: self.since(name_tok.span),
-                });
-            }
-            _ => {}
-        }
-        let mut args = Vec::new();
-        if !self.eat(&TokenKind::RParen) {
-            loop {
-                let arg = if self.at(&TokenKind::Star)
-                    && matches!(self.kind_at(1), TokenKind::Comma | TokenKind::RParen)
-                {
-                    let span = self.bump().span;
-                    Arg {
-                        name: None,
-                        value: Expr {
-                            kind: ExprKind::Star,
-                            span,
-                        },
-                    }
-                } else if let Some(n) = self.ident_len_at(0)
-                    && self.kind_at(n) == &TokenKind::Assign
-                {
-                    let arg_name = self.parse_ident("an argument name")?;
-                    self.bump(); // `=`
-                    Arg {
-                        name: Some(arg_name),
-                        value: self.parse_pipe_expr()?,
-                    }
-                } else {
-                    Arg {
-                        name: None,
-                        value: self.parse_pipe_expr()?,
-                    }
-                };
-                args.push(arg);
-                if self.eat(&TokenKind::Comma) {
-                    continue;
+            "dynamic" => ExprKind::Literal(Literal::Dynamic(self.parse_dynamic_contents(open)?)),
+            "typeof" => ExprKind::TypeOf(self.parse_typeof()?),
+            _ => {
+                let args = self.parse_args(&name, open.span)?;
+                ExprKind::Call {
+                    name: Ident {
+                        name,
+                        span: name_tok.span,
+                    },
+                    args,
                 }
-                self.expect_closing(
-                    open.span,
-                    &format!("`,` or `)` in the arguments of `{name}`"),
-                )?;
-                break;
             }
-        }
+        };
         Ok(Expr {
-            kind: ExprKind::Call {
-                name: Ident {
-                    name,
-                    span: name_tok.span,
-                },
-                args,
-            },
+            kind,
             span: self.since(name_tok.span),
         })
+    }
+
+    #[inline(never)]
+    fn parse_typeof(&mut self) -> PResult<TypeName> {
+        let ty = self.parse_type_name()?;
+        self.expect(TokenKind::RParen, "`)` after the type in `typeof(...)`")?;
+        Ok(ty)
+    }
+
+    /// Arguments after `name(`, through the closing `)`.
+    fn parse_args(&mut self, name: &str, open: Span) -> PResult<Vec<Arg>> {
+        let mut args = Vec::new();
+        if self.eat(&TokenKind::RParen) {
+            return Ok(args);
+        }
+        loop {
+            args.push(self.parse_arg()?);
+            if self.eat(&TokenKind::Comma) {
+                continue;
+            }
+            if self.at(&TokenKind::RParen) {
+                self.bump();
+                return Ok(args);
+            }
+            return Err(self.err_in_args(name, open));
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn err_in_args(&mut self, name: &str, open: Span) -> Fail {
+        match self.expect_closing(open, &format!("`,` or `)` in the arguments of `{name}`")) {
+            Ok(_) => Fail,
+            Err(f) => f,
+        }
+    }
+
+    /// One argument: `*`, `name = value` or `value`.
+    fn parse_arg(&mut self) -> PResult<Arg> {
+        if self.at(&TokenKind::Star)
+            && matches!(self.kind_at(1), TokenKind::Comma | TokenKind::RParen)
+        {
+            let span = self.bump().span;
+            return Ok(Arg {
+                name: None,
+                value: Expr {
+                    kind: ExprKind::Star,
+                    span,
+                },
+            });
+        }
+        let name = match self.ident_len_at(0) {
+            Some(n) if self.kind_at(n) == &TokenKind::Assign => {
+                let id = self.parse_ident("an argument name")?;
+                self.bump(); // `=`
+                Some(id)
+            }
+            _ => None,
+        };
+        let value = self.parse_pipe_expr()?;
+        Ok(Arg { name, value })
     }
 
     /// Skips to the `)` that closes `open` (consuming it).

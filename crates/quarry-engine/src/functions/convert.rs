@@ -157,11 +157,12 @@ fn ticks_to_ns(ticks: i64) -> Option<i64> {
     i64::try_from((i128::from(ticks) - EPOCH_TICKS) * 100).ok()
 }
 
+/// 2^63 is exactly representable; an f64 fits in i64 when it is in [-2^63, 2^63).
+const I64_RANGE: std::ops::Range<f64> = -9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0;
+
 fn trunc_to_i64(x: f64) -> Option<i64> {
     let t = x.trunc();
-    // 2^63 is exactly representable; the valid range is [-2^63, 2^63).
-    (t.is_finite() && t >= -9_223_372_036_854_775_808.0 && t < 9_223_372_036_854_775_808.0)
-        .then_some(t as i64)
+    I64_RANGE.contains(&t).then_some(t as i64)
 }
 
 fn parse_long_text(s: &str) -> Option<i64> {
@@ -586,8 +587,7 @@ fn factors(args: &[ColumnarValue], rows: usize) -> Result<Factors> {
 
 fn f64_to_ns(x: f64) -> Option<i64> {
     let r = x.round();
-    (r.is_finite() && r >= -9_223_372_036_854_775_808.0 && r < 9_223_372_036_854_775_808.0)
-        .then_some(r as i64)
+    I64_RANGE.contains(&r).then_some(r as i64)
 }
 
 /// Integer division rounded half away from zero.
@@ -783,7 +783,7 @@ fn compile(pattern: &str) -> Result<Regex> {
         Ok(r) => Ok(r),
         Err(e) => exec_err!(
             "invalid regular expression: {}",
-            e.to_string().lines().last().unwrap_or("").trim()
+            e.to_string().lines().next_back().unwrap_or("").trim()
         ),
     }
 }

@@ -835,6 +835,18 @@ impl Planner<'_> {
         let mut post = Vec::new();
         let mut result = Ok(());
         for (it, name) in aggregates.iter().zip(&agg_names) {
+            if let ast::ExprKind::Call { name: f, args } = &it.expr.kind
+                && matches!(f.name.as_str(), "arg_max" | "arg_min" | "argmax" | "argmin")
+            {
+                match self.arg_max(f, args, &t.columns, &by_names, it.span) {
+                    Ok(cols) => post.extend(cols),
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                }
+                continue;
+            }
             let before = self.agg.as_ref().map_or(0, |c| c.exprs.len());
             match self.scalar(&it.expr, &t.columns) {
                 Ok(v) => {
@@ -882,6 +894,82 @@ impl Planner<'_> {
             plan: build(Ok(b), span)?,
             columns: out_cols,
         })
+    }
+
+    /// `arg_max(ExprToMaximize, * | ExprToReturn, ...)` (and `arg_min`): the row of each
+    /// group with the largest (smallest) value. Lowered to one `first_value` over a struct of
+    /// the returned values ordered by the key, so all columns come from the same row, then
+    /// unpacked. Output: the key column, then the returned columns (`*` = every input column
+    /// except the group keys and the key column).
+    fn arg_max(
+        &mut self,
+        f: &ast::Ident,
+        args: &[ast::Arg],
+        row: &[ColumnInfo],
+        by_names: &[String],
+        span: Span,
+    ) -> PResult<Vec<(Typed, String, Span)>> {
+        let is_max = matches!(f.name.as_str(), "arg_max" | "argmax");
+        if args.len() < 2 {
+            return err(
+                "KQL1020",
+                format!(
+                    "`{}` takes the expression to {} and the columns to return (or *)",
+                    f.name,
+                    if is_max { "maximize" } else { "minimize" }
+                ),
+                span,
+            );
+        }
+        let key = self.scalar(&args[0].value, row)?;
+        let key_name = derived_name(&args[0].value)
+            .unwrap_or_else(|| if is_max { "max_".into() } else { "min_".into() });
+        let mut returned: Vec<(String, Typed)> = Vec::new();
+        for a in &args[1..] {
+            if matches!(a.value.kind, ast::ExprKind::Star) {
+                for c in row {
+                    if c.name != key_name
+                        && !by_names.contains(&c.name)
+                        && !returned.iter().any(|(n, _)| *n == c.name)
+                    {
+                        returned.push((c.name.clone(), Typed::new(column(&c.name), c.ty)));
+                    }
+                }
+            } else {
+                let v = self.scalar(&a.value, row)?;
+                let name = a
+                    .name
+                    .as_ref()
+                    .map(|n| n.name.clone())
+                    .or_else(|| derived_name(&a.value))
+                    .unwrap_or_else(|| format!("Column{}", returned.len() + 1));
+                returned.push((name, v));
+            }
+        }
+        let mut fields = vec![lit("k"), key.expr.clone()];
+        for (i, (_, v)) in returned.iter().enumerate() {
+            fields.push(lit(format!("c{i}")));
+            fields.push(v.expr.clone());
+        }
+        let packed = datafusion::functions::expr_fn::named_struct(fields);
+        let agg = datafusion::functions_aggregate::expr_fn::first_value(
+            packed,
+            vec![key.expr.sort(!is_max, false)],
+        );
+        let Some(collector) = self.agg.as_mut() else {
+            return err("KQL1064", "arg_max outside summarize", span);
+        };
+        let hidden = format!("__agg{}", collector.exprs.len());
+        collector.exprs.push((agg, hidden.clone()));
+        let get = |field: &str| datafusion::functions::expr_fn::get_field(column(&hidden), field);
+        let mut out = vec![(Typed::new(get("k"), key.ty), key_name, span)];
+        for (i, (name, v)) in returned.into_iter().enumerate() {
+            if out.iter().any(|(_, n, _)| *n == name) {
+                continue;
+            }
+            out.push((Typed::new(get(&format!("c{i}")), v.ty), name, span));
+        }
+        Ok(out)
     }
 
     fn union(
