@@ -126,6 +126,7 @@ pub fn lex(source: &str) -> Lexed {
         pos: 0,
         tokens: Vec::new(),
         diags: Vec::new(),
+        last_recorded: false,
     };
     lx.run();
     let end = source.len();
@@ -177,6 +178,8 @@ struct Lexer<'a> {
     pos: usize,
     tokens: Vec<Token>,
     diags: Vec<Diagnostic>,
+    /// Whether the latest `error` was recorded (not dropped by the cap), for `diags_last_help`.
+    last_recorded: bool,
 }
 
 fn is_ident_start(c: char) -> bool {
@@ -210,8 +213,12 @@ impl<'a> Lexer<'a> {
     }
 
     fn error(&mut self, code: &str, msg: impl Into<String>, start: usize, end: usize) {
-        self.diags
-            .push(Diagnostic::error(code, msg, Span::new(start, end)));
+        // Bounded: a megabyte of garbage must not become a million diagnostics.
+        self.last_recorded = self.diags.len() <= crate::parser::MAX_DIAGNOSTICS;
+        if self.last_recorded {
+            self.diags
+                .push(Diagnostic::error(code, msg, Span::new(start, end)));
+        }
     }
 
     fn prev_ends_operand(&self) -> bool {
@@ -485,8 +492,10 @@ impl<'a> Lexer<'a> {
     }
 
     fn diags_last_help(&mut self, help: &str) {
-        if let Some(d) = self.diags.pop() {
-            self.diags.push(d.with_help(help));
+        if self.last_recorded
+            && let Some(d) = self.diags.last_mut()
+        {
+            d.help = Some(help.to_string());
         }
     }
 

@@ -40,8 +40,13 @@ use crate::diagnostic::Diagnostic;
 use crate::lexer::{Token, TokenKind, TypedKind, lex, timespan_ticks};
 use crate::span::Span;
 
-/// Maximum nesting of brackets, calls, function definitions and `dynamic` values.
+/// Maximum nesting of brackets, calls, operators, function definitions and `dynamic` values
+/// (one unit per level; an operator inside a parenthesised pipeline or a binary right operand
+/// costs one more). Sized so the deepest accepted input needs well under 1 MiB of stack even in
+/// debug builds.
 pub const MAX_NESTING: usize = 128;
+/// At most this many diagnostics are reported for one text (then a final "too many errors").
+pub const MAX_DIAGNOSTICS: usize = 100;
 /// Maximum depth of a statement's expression tree (long `or` chains and pipelines count).
 pub const MAX_AST_DEPTH: usize = 1000;
 
@@ -69,6 +74,15 @@ pub fn parse(source: &str) -> ParseResult {
     let mut diagnostics = lexed.diagnostics;
     diagnostics.extend(p.diags);
     diagnostics.sort_by_key(|d| d.span.start);
+    if diagnostics.len() > MAX_DIAGNOSTICS {
+        diagnostics.truncate(MAX_DIAGNOSTICS);
+        let end = Span::new(source.len(), source.len());
+        diagnostics.push(Diagnostic::error(
+            "KQL0001",
+            format!("too many errors; only the first {MAX_DIAGNOSTICS} are shown"),
+            end,
+        ));
+    }
     ParseResult {
         script,
         diagnostics,
@@ -421,7 +435,7 @@ impl<'a> Parser<'a> {
                 "use `==` to compare values; `=` only names a result (`extend x = ...`)",
             );
         }
-        self.diags.push(d);
+        self.push_diag(d);
         Fail
     }
 
@@ -467,11 +481,18 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Records a diagnostic, up to [`MAX_DIAGNOSTICS`] per text.
+    fn push_diag(&mut self, d: Diagnostic) {
+        if self.diags.len() < MAX_DIAGNOSTICS {
+            self.diags.push(d);
+        }
+    }
+
     fn enter(&mut self) -> PResult<()> {
         if self.nesting >= MAX_NESTING {
             if !self.too_deep_reported {
                 self.too_deep_reported = true;
-                self.diags.push(
+                self.push_diag(
                     Diagnostic::error(
                         "KQL0006",
                         format!("expression is nested too deeply (more than {MAX_NESTING} levels)"),
@@ -649,7 +670,7 @@ impl<'a> Parser<'a> {
                     }
                     if statement_too_deep(&mut stmt) {
                         let span = statement_span(&stmt);
-                        self.diags.push(too_deep_diag(span));
+                        self.push_diag(too_deep_diag(span));
                         dispose_statement(stmt);
                     } else {
                         statements.push(stmt);
@@ -900,6 +921,15 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_pipe_op(&mut self, depth: u32) -> PResult<PipeOp> {
+        // Operators sit on the recursive path (`where x in (T | where ...)`), so they count
+        // against the nesting budget too.
+        self.enter()?;
+        let r = self.parse_pipe_op_inner(depth);
+        self.leave();
+        r
+    }
+
+    fn parse_pipe_op_inner(&mut self, depth: u32) -> PResult<PipeOp> {
         let start = self.span();
         let Some(name) = self.parse_operator_name() else {
             return Err(self.err_expected("a query operator after `|`"));
@@ -1149,7 +1179,7 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        self.diags.push(d);
+        self.push_diag(d);
     }
 
     fn join_conditions(&mut self, e: Expr, out: &mut Vec<JoinCondition>) -> PResult<()> {
@@ -1179,7 +1209,7 @@ impl<'a> Parser<'a> {
                 Ok(())
             }
             _ => {
-                self.diags.push(
+                self.push_diag(
                     Diagnostic::error(
                         "KQL0001",
                         "expected a column name or `$left.column == $right.column` in the `join` condition",
@@ -1412,7 +1442,7 @@ impl<'a> Parser<'a> {
     }
 
     fn unsupported_source(&mut self, name: &str) -> Fail {
-        self.diags.push(
+        self.push_diag(
             Diagnostic::error(
                 "KQL0003",
                 format!("unknown or unsupported query operator `{name}`"),
@@ -1603,7 +1633,7 @@ impl<'a> Parser<'a> {
     #[inline(never)]
     fn err_unknown_bang_operator(&mut self) -> Fail {
         let msg = format!("unknown operator `{}`", self.span().text(self.src));
-        self.diags.push(
+        self.push_diag(
             Diagnostic::error("KQL0001", msg, self.span())
                 .with_help("negated operators are `!=`, `!~`, `!has`, `!contains`, `!startswith`, `!endswith`, `!hasprefix`, `!hassuffix`, `!in`, `!in~`, `!between` (and `_cs` forms)"),
         );
@@ -1613,6 +1643,13 @@ impl<'a> Parser<'a> {
     /// Parses the right side of `op` (already consumed) and builds the node.
     #[inline(never)]
     fn apply_binop(&mut self, left: Expr, op: BinKind, prec: u8) -> PResult<Expr> {
+        self.enter()?;
+        let r = self.apply_binop_inner(left, op, prec);
+        self.leave();
+        r
+    }
+
+    fn apply_binop_inner(&mut self, left: Expr, op: BinKind, prec: u8) -> PResult<Expr> {
         Ok(match op {
             BinKind::Simple(op) => {
                 let right = self.parse_binary(prec + 1)?;
@@ -1785,7 +1822,7 @@ impl<'a> Parser<'a> {
                         },
                     };
                     if self.at(&TokenKind::LParen) {
-                        self.diags.push(Diagnostic::error(
+                        self.push_diag(Diagnostic::error(
                             "KQL0007",
                             "calling a function on a value (`x.f()`) is not supported",
                             self.span(),
@@ -1845,7 +1882,7 @@ impl<'a> Parser<'a> {
                 match i64::try_from(v) {
                     Ok(v) => lit(Literal::Long(Some(v)), span),
                     Err(_) => {
-                        self.diags.push(Diagnostic::error(
+                        self.push_diag(Diagnostic::error(
                             "KQL0004",
                             "integer literal is out of range for `long`",
                             span,
@@ -1927,7 +1964,7 @@ impl<'a> Parser<'a> {
                     } else {
                         "datetime"
                     };
-                    self.diags.push(Diagnostic::error(
+                    self.push_diag(Diagnostic::error(
                         "KQL0004",
                         format!("empty `{what}()` literal"),
                         span,
@@ -1942,7 +1979,7 @@ impl<'a> Parser<'a> {
             TypedKind::TimeSpan => match parse_timespan_text(raw) {
                 Ok(v) => Literal::TimeSpan(v),
                 Err(()) => {
-                    self.diags.push(
+                    self.push_diag(
                         Diagnostic::error(
                             "KQL0004",
                             format!("invalid timespan literal `{raw}`"),
@@ -2093,7 +2130,7 @@ impl<'a> Parser<'a> {
                     };
                     let msg =
                         format!("invalid `{name}` literal: expected {expected}, found {found}");
-                    self.diags.push(Diagnostic::error(
+                    self.push_diag(Diagnostic::error(
                         "KQL0004",
                         msg,
                         self.span().to(inner_start),
@@ -2309,7 +2346,7 @@ impl<'a> Parser<'a> {
             return Fail;
         }
         let found = self.describe(self.tok_at(0));
-        self.diags.push(
+        self.push_diag(
             Diagnostic::error(
                 "KQL0004",
                 format!("expected a constant in `dynamic(...)` (a number, string, `true`, `false`, `null`, `[...]` or `{{...}}`), found {found}"),

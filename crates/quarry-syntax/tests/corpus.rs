@@ -3,7 +3,7 @@
 //! The corpus lives outside the repository (`../shared/conformance/hunting_queries.jsonl`
 //! relative to the repo root); when it is absent these tests pass trivially.
 
-use quarry_syntax::parse;
+use quarry_syntax::{dump_script, parse};
 use std::collections::BTreeMap;
 
 const CORPUS: &str = concat!(
@@ -59,6 +59,7 @@ fn hunting_corpus_parses_without_panic() {
         eprintln!("corpus not found at {CORPUS}; skipping");
         return;
     }
+    let started = std::time::Instant::now();
     let mut clean = 0usize;
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     let mut examples: BTreeMap<String, String> = BTreeMap::new();
@@ -80,13 +81,20 @@ fn hunting_corpus_parses_without_panic() {
             .or_insert_with(|| d.render("query.kql", q));
     }
     let rate = clean as f64 / queries.len() as f64;
+    let bytes: usize = queries.iter().map(String::len).sum();
+    eprintln!(
+        "parsed {} queries ({} KiB) in {:?}",
+        queries.len(),
+        bytes / 1024,
+        started.elapsed()
+    );
     eprintln!(
         "hunting corpus: {clean}/{} parsed with no diagnostics ({:.1}%)",
         queries.len(),
         rate * 100.0
     );
     let mut by_count: Vec<_> = reasons.into_iter().collect();
-    by_count.sort_by(|a, b| b.1.cmp(&a.1));
+    by_count.sort_by_key(|b| std::cmp::Reverse(b.1));
     for (reason, n) in by_count.iter().take(40) {
         eprintln!("{n:5}  {reason}");
     }
@@ -99,6 +107,15 @@ fn hunting_corpus_parses_without_panic() {
     }
     // Guard against regressions; raise as operators are added.
     assert!(rate > 0.70, "parse rate fell to {rate}");
+}
+
+/// Parses and also renders every diagnostic and dumps the AST: none of it may panic.
+fn exercise(src: &str) {
+    let r = parse(src);
+    for d in &r.diagnostics {
+        let _ = d.render("query.kql", src);
+    }
+    let _ = dump_script(&r.script);
 }
 
 /// A tiny deterministic LCG (no `rand` dependency).
@@ -131,7 +148,7 @@ fn mutated_corpus_never_panics() {
             while !q.is_char_boundary(cut) {
                 cut -= 1;
             }
-            let _ = parse(&q[..cut]);
+            exercise(&q[..cut]);
             parsed += 1;
         }
         // Byte-flipped variants, re-validated as UTF-8 (lossy).
@@ -150,13 +167,13 @@ fn mutated_corpus_never_panics() {
                 };
             }
             let s = String::from_utf8_lossy(&b);
-            let _ = parse(&s);
+            exercise(&s);
             // Also delete a random range.
             let i = (rng.next() as usize) % bytes.len();
             let j = (i + (rng.next() as usize) % 40).min(bytes.len());
             let mut d = bytes[..i].to_vec();
             d.extend_from_slice(&bytes[j..]);
-            let _ = parse(&String::from_utf8_lossy(&d));
+            exercise(&String::from_utf8_lossy(&d));
             parsed += 2;
         }
     }

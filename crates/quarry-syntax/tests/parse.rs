@@ -313,29 +313,62 @@ fn recovery_keeps_good_parts() {
 
 #[test]
 fn deep_nesting_is_an_error_not_a_crash() {
-    for n in [100usize, 5_000, 50_000] {
-        let src = format!("print {}1{}", "(".repeat(n), ")".repeat(n));
-        let r = parse(&src);
-        if n > quarry_syntax::parser::MAX_NESTING {
-            assert!(r.diagnostics.iter().any(|d| d.code == "KQL0006"));
-        } else {
-            assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    // A 1 MiB stack: the nesting cap must keep even debug builds well inside it.
+    let worker = std::thread::Builder::new()
+        .stack_size(1024 * 1024)
+        .spawn(deep_nesting_shapes)
+        .expect("spawn");
+    assert!(worker.join().is_ok());
+}
+
+fn deep_nesting_shapes() {
+    use quarry_syntax::parser::{MAX_AST_DEPTH, MAX_NESTING};
+    for n in [10usize, MAX_NESTING + 5, 5_000, 50_000] {
+        let shapes = [
+            format!("print {}1{}", "(".repeat(n), ")".repeat(n)),
+            format!("print {}1{}", "f(".repeat(n), ")".repeat(n)),
+            format!("print {}1{}", "x[".repeat(n), "]".repeat(n)),
+            format!("print a in {}1{}", "(a in (".repeat(n), "))".repeat(n)),
+            format!("print dynamic({}1{})", "[".repeat(n), "]".repeat(n)),
+            format!("{}1{}", "let f = () {".repeat(n), "}".repeat(n)),
+            format!(
+                "T | where {}1{}",
+                "(T | where x == ".repeat(n),
+                ")".repeat(n)
+            ),
+            format!(
+                "T | join kind=inner {}U{} on a",
+                "(T | join ".repeat(n),
+                " on b)".repeat(n)
+            ),
+            format!("print {}1{}", "-(".repeat(n), ")".repeat(n)),
+            format!("print {}1", "-".repeat(n)),
+            format!("print {}", "f(".repeat(n)),
+            format!("print {}", "(".repeat(n)),
+        ];
+        for src in &shapes {
+            let r = parse(src);
+            let too_deep = r.diagnostics.iter().any(|d| d.code == "KQL0006");
+            if n <= 10 {
+                assert!(!too_deep, "{src}");
+            } else if n >= 5_000 && !src.starts_with("print -") {
+                assert!(too_deep, "{}", &src[..40]);
+            }
         }
-        let src = format!("print {}1", "-".repeat(n));
-        let _ = parse(&src);
-        let src = format!("print dynamic({}1{})", "[".repeat(n), "]".repeat(n));
-        let _ = parse(&src);
+        // Long flat chains are not nesting but make deep trees; those are capped too.
         let src = format!("print {}", vec!["a"; n].join(" or "));
         let r = parse(&src);
         assert_eq!(
             r.diagnostics.iter().any(|d| d.code == "KQL0006"),
-            n > 2 * quarry_syntax::parser::MAX_AST_DEPTH
+            n > 2 * MAX_AST_DEPTH,
+            "{n}"
         );
         let src = format!("T{}", " | take 1".repeat(n));
-        let _ = parse(&src);
-        let src = format!("print {}", "f(".repeat(n));
-        let _ = parse(&src);
-        let src = format!("{}1", "let f = () {".repeat(n));
-        let _ = parse(&src);
+        let r = parse(&src);
+        assert_eq!(
+            r.diagnostics.iter().any(|d| d.code == "KQL0006"),
+            n > 2 * MAX_AST_DEPTH,
+            "{n}"
+        );
     }
 }

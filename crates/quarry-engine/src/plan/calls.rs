@@ -70,6 +70,13 @@ const SCALARS: &[&str] = &[
     "startofmonth",
     "startofyear",
     "endofday",
+    "endofweek",
+    "endofmonth",
+    "endofyear",
+    "dayofmonth",
+    "dayofyear",
+    "weekofyear",
+    "week_of_year",
     "format_datetime",
     "tostring",
     "toint",
@@ -126,8 +133,10 @@ fn arity(name: &str) -> (usize, usize) {
         | "strlen" | "isempty" | "isnotempty" | "isnull" | "isnotnull" | "parse_json"
         | "todynamic" | "array_length" | "not" | "abs" | "dayofweek" | "hourofday" | "getyear"
         | "getmonth" | "countif" | "sum" | "avg" | "min" | "max" | "make_set" | "make_list"
-        | "take_any" | "any" | "stdev" | "variance" | "toscalar" | "endofday" => (1, 1),
-        "startofday" | "startofhour" | "startofweek" | "startofmonth" | "startofyear" => (1, 2),
+        | "take_any" | "any" | "stdev" | "variance" | "toscalar" | "dayofmonth" | "dayofyear"
+        | "weekofyear" | "week_of_year" => (1, 1),
+        "startofday" | "startofhour" | "startofweek" | "startofmonth" | "startofyear"
+        | "endofday" | "endofweek" | "endofmonth" | "endofyear" => (1, 2),
         "datetime_diff" | "datetime_add" | "replace_string" => (3, 3),
         "strcat_array" => (2, 2),
         "format_datetime" | "trim" | "trim_start" | "trim_end" | "sumif" | "avgif" | "minif"
@@ -353,7 +362,8 @@ impl Planner<'_> {
                     T::DateTime,
                 )
             }
-            "startofday" | "startofweek" | "startofmonth" | "startofyear" | "endofday" => {
+            "startofday" | "startofweek" | "startofmonth" | "startofyear" | "endofday"
+            | "endofweek" | "endofmonth" | "endofyear" => {
                 let x = self.datetime_arg(a[0], row, fname)?;
                 let offset = match a.get(1) {
                     Some(o) => {
@@ -367,6 +377,9 @@ impl Planner<'_> {
                     "startofweek" => dtf::start_of_week,
                     "startofmonth" => dtf::start_of_month,
                     "endofday" => dtf::end_of_day,
+                    "endofweek" => dtf::end_of_week,
+                    "endofmonth" => dtf::end_of_month,
+                    "endofyear" => dtf::end_of_year,
                     _ => dtf::start_of_year,
                 };
                 Typed::new(
@@ -461,11 +474,15 @@ impl Planner<'_> {
                     T::TimeSpan,
                 )
             }
-            "hourofday" | "getyear" | "getmonth" => {
+            "hourofday" | "getyear" | "getmonth" | "dayofmonth" | "dayofyear" | "weekofyear"
+            | "week_of_year" => {
                 let x = self.datetime_arg(a[0], row, fname)?;
                 let kernel: udf::Kernel = match fname {
                     "hourofday" => dtf::hour_of_day,
                     "getyear" => dtf::get_year,
+                    "dayofmonth" => dtf::day_of_month,
+                    "dayofyear" => dtf::day_of_year,
+                    "weekofyear" | "week_of_year" => dtf::week_of_year,
                     _ => dtf::get_month,
                 };
                 Typed::new(
@@ -960,11 +977,13 @@ impl Planner<'_> {
                         cond(self, 1)?.and(dynamic::to_dynamic_expr(lit(1i64)).is_not_null()),
                     );
                 }
-                if fname.starts_with("make_set") {
-                    b = b.distinct();
-                }
                 let e = b.build().map_err(bad)?;
-                (e, T::Dynamic, Some(dynamic::list_to_json_expr))
+                let finish: fn(Expr) -> Expr = if fname.starts_with("make_set") {
+                    dynamic::set_to_json_expr
+                } else {
+                    dynamic::list_to_json_expr
+                };
+                (e, T::Dynamic, Some(finish))
             }
             "percentile" => {
                 let x = self.scalar(a[0], row)?;

@@ -463,6 +463,8 @@ impl Planner<'_> {
                 } else {
                     (&mut *r, a)
                 };
+                // A dynamic number may be fractional: compare numbers as real.
+                let ty = if is_numeric(ty) { T::Real } else { ty };
                 dynside.expr = crate::functions::convert::cast_dynamic(dynside.expr.clone(), ty);
                 dynside.ty = ty;
             }
