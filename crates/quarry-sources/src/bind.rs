@@ -2,10 +2,11 @@
 
 use crate::error::{ReadOptions, SkipReport, SourceError};
 use crate::exec::{FileEntry, FileTable};
-use crate::format::{Sniffed, sniff};
+use crate::format::{Format, Sniffed, sniff};
 use crate::schemas::known_schema;
 use crate::types::{ScalarType, field, kql_type_of};
 use crate::values::unify;
+use crate::windows::{self, WinTable};
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::catalog::TableProvider;
 use std::collections::HashSet;
@@ -107,6 +108,9 @@ fn expand(paths: &[String]) -> Result<Vec<(PathBuf, bool)>, SourceError> {
 ///
 /// Files named explicitly must be rows of the table; files found in a directory or by a glob
 /// that are not are skipped with a note each. An empty file gives a note and no rows.
+///
+/// For the tables Windows events feed ([`WinTable`]), EVTX files and JSON renderings of events
+/// are recognised by content first; the same files can feed several tables.
 pub fn bind_table(
     table: &str,
     paths: &[String],
@@ -119,8 +123,10 @@ pub fn bind_table(
         )));
     }
     let known = known_schema(table);
+    let win_table = WinTable::from_name(table);
     let mut notes = Vec::new();
     let mut accepted = Vec::new();
+    let mut event_files: Vec<FileEntry> = Vec::new();
     let mut empty_files = 0usize;
     for (path, explicit) in expand(paths)? {
         let reject = |reason: String, notes: &mut Vec<String>| -> Result<(), SourceError> {
@@ -138,6 +144,28 @@ pub fn bind_table(
                 Ok(())
             }
         };
+        if win_table.is_some() {
+            match windows::sniff(&path) {
+                Ok(windows::Sniff::Events(f)) => {
+                    event_files.push(FileEntry {
+                        path: path.clone(),
+                        format: Format::Windows(f),
+                        row_groups: 0,
+                    });
+                    continue;
+                }
+                Ok(windows::Sniff::BadEvtx(reason)) => {
+                    reject(reason, &mut notes)?;
+                    continue;
+                }
+                Ok(windows::Sniff::Other) => {}
+                Err(e) if explicit => return Err(e),
+                Err(e) => {
+                    notes.push(format!("skipped {}: {}", path.display(), e.message));
+                    continue;
+                }
+            }
+        }
         let info = match sniff(&path, table) {
             Ok(Sniffed::Rows(info)) => info,
             Ok(Sniffed::Empty) => {
@@ -205,7 +233,7 @@ pub fn bind_table(
             }
         }
     }
-    if accepted.is_empty() && !(known.is_some() && empty_files > 0) {
+    if accepted.is_empty() && event_files.is_empty() && !(known.is_some() && empty_files > 0) {
         let mut msg = format!(
             "no files recognised as rows of {table} in {}",
             paths.join(", ")
@@ -224,7 +252,7 @@ pub fn bind_table(
     let schema = Arc::new(Schema::new(
         cols.iter().map(|(n, t)| field(n, *t)).collect::<Vec<_>>(),
     ));
-    let files: Vec<FileEntry> = accepted
+    let mut files: Vec<FileEntry> = accepted
         .iter()
         .map(|i| FileEntry {
             path: i.path.clone(),
@@ -232,6 +260,7 @@ pub fn bind_table(
             row_groups: i.row_groups,
         })
         .collect();
+    files.extend(event_files);
     let paths_read = files.iter().map(|f| f.path.clone()).collect();
     let provider = Arc::new(FileTable::new(table, schema.clone(), files, *opts, report));
     Ok(BoundTable {

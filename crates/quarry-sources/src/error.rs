@@ -25,6 +25,10 @@ pub enum BadRowKind {
     BadTimestamp,
     /// Any other value that cannot be converted to its column's type.
     BadValue,
+    /// A Windows event that cannot be read: a corrupt EVTX chunk or record, or a JSON line that
+    /// is not an event in a known layout. The count's "line" is the record id, chunk number or
+    /// line; the notes say which.
+    BadEvent,
 }
 
 impl fmt::Display for BadRowKind {
@@ -35,6 +39,7 @@ impl fmt::Display for BadRowKind {
             BadRowKind::InvalidJson => "invalid JSON",
             BadRowKind::BadTimestamp => "unparseable datetime",
             BadRowKind::BadValue => "value not convertible to the column type",
+            BadRowKind::BadEvent => "unreadable Windows event",
         })
     }
 }

@@ -15,10 +15,14 @@ pub const SAMPLE_ROWS: usize = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    Csv { delimiter: u8 },
+    Csv {
+        delimiter: u8,
+    },
     JsonLines,
     JsonDocument,
     Parquet,
+    /// Windows events (EVTX, or JSON renderings of events): rows derived per table.
+    Windows(crate::windows::WinFormat),
 }
 
 impl Format {
@@ -29,6 +33,7 @@ impl Format {
             Format::JsonLines => "JSON Lines",
             Format::JsonDocument => "JSON",
             Format::Parquet => "Parquet",
+            Format::Windows(f) => f.name(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! File-backed tables: CSV, JSON (array, lines, Advanced Hunting API response, streaming-API
-//! envelope) and Parquet, read as streams of Arrow record batches with the documented KQL
-//! types of known tables.
+//! envelope), Parquet and Windows event logs (EVTX and JSON renderings of events, see
+//! [`windows`]), read as streams of Arrow record batches with the documented KQL types of
+//! known tables.
 
 mod bind;
 mod error;
@@ -11,6 +12,7 @@ mod scan;
 pub mod schemas;
 pub mod types;
 mod values;
+pub mod windows;
 
 pub use bind::{BoundTable, bind_table};
 pub use error::{BadRowKind, ReadOptions, SkipCount, SkipReport, SourceError};

@@ -51,7 +51,7 @@ pub struct ScanSpec<'a> {
 }
 
 /// Collects rows into batches and hands them to `emit`.
-struct Sink<'a, 'e> {
+pub(crate) struct Sink<'a, 'e> {
     spec: &'a ScanSpec<'a>,
     builders: Vec<ColBuilder>,
     rows: usize,
@@ -59,7 +59,10 @@ struct Sink<'a, 'e> {
 }
 
 impl<'a, 'e> Sink<'a, 'e> {
-    fn new(spec: &'a ScanSpec<'a>, emit: &'e mut dyn FnMut(RecordBatch) -> bool) -> Self {
+    pub(crate) fn new(
+        spec: &'a ScanSpec<'a>,
+        emit: &'e mut dyn FnMut(RecordBatch) -> bool,
+    ) -> Self {
         Sink {
             builders: spec
                 .out
@@ -86,7 +89,7 @@ impl<'a, 'e> Sink<'a, 'e> {
         }
     }
 
-    fn push(&mut self, cells: &[Parsed<'_>]) -> Result<(), ScanEnd> {
+    pub(crate) fn push(&mut self, cells: &[Parsed<'_>]) -> Result<(), ScanEnd> {
         for (b, c) in self.builders.iter_mut().zip(cells) {
             b.append(c);
         }
@@ -97,7 +100,7 @@ impl<'a, 'e> Sink<'a, 'e> {
         Ok(())
     }
 
-    fn flush(&mut self) -> Result<(), ScanEnd> {
+    pub(crate) fn flush(&mut self) -> Result<(), ScanEnd> {
         if self.rows == 0 {
             return Ok(());
         }
@@ -132,6 +135,7 @@ pub fn scan_file(
         Format::JsonLines => scan_json_lines(spec, emit),
         Format::JsonDocument => scan_json_document(spec, emit),
         Format::Parquet => scan_parquet(spec, emit),
+        Format::Windows(f) => crate::windows::scan(spec, f, emit),
     }
 }
 

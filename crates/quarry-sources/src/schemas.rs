@@ -6,10 +6,26 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 /// (table name, schema text) of every known table.
-const SCHEMA_TEXTS: &[(&str, &str)] = &[(
-    "DeviceLogonEvents",
-    include_str!("schemas/DeviceLogonEvents.schema"),
-)];
+const SCHEMA_TEXTS: &[(&str, &str)] = &[
+    (
+        "DeviceLogonEvents",
+        include_str!("schemas/DeviceLogonEvents.schema"),
+    ),
+    (
+        "DeviceProcessEvents",
+        include_str!("schemas/DeviceProcessEvents.schema"),
+    ),
+    (
+        "DeviceNetworkEvents",
+        include_str!("schemas/DeviceNetworkEvents.schema"),
+    ),
+    (
+        "SecurityEvent",
+        include_str!("schemas/SecurityEvent.schema"),
+    ),
+    ("WindowsEvent", include_str!("schemas/WindowsEvent.schema")),
+    ("Event", include_str!("schemas/Event.schema")),
+];
 
 /// Parses a schema text; `Err` names the first bad line.
 pub fn parse_schema_text(text: &str) -> Result<Vec<(String, ScalarType)>, String> {

@@ -221,8 +221,12 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// True when a `.` at `self.pos` continues the previous token (`x.5`, `f().5`) rather than
+    /// starting a number (`print .5`, `x > .5`).
     fn prev_ends_operand(&self) -> bool {
-        self.tokens.last().is_some_and(|t| t.kind.ends_operand())
+        self.tokens
+            .last()
+            .is_some_and(|t| t.kind.ends_operand() && t.span.end as usize == self.pos)
     }
 
     fn run(&mut self) {

@@ -62,6 +62,7 @@ fn literals() {
         "print true, false, 123, -5, 0x1F, 1.5, 1e3, 2.5E-1, .5, -9223372036854775808",
         r#"print "a\"b\n\\", 'it\'s', @"C:\path""x", @'o''k', h"hidden", H'x', h@"v\w", "con" 'cat' @"enated""#,
         "print ```multi\nline```",
+        "print .5, 1 - .5, x.y",
         "print 1d, 1h, 1.5h, 30m, 5min, 10s, 2sec, 100ms, 3milliseconds, 10microsecond, 7tick, 1day, 2hours, -1d",
         "print datetime(2024-01-01T10:00:00.1234567Z), datetime(2015-12-31 23:59:59.9), datetime(null)",
         "print time(1.02:03:04.5), timespan(1h), time(2d), timespan(15 seconds), time(00:01:00), time(-0:30), timespan(2), time(null)",

@@ -1,10 +1,18 @@
 //! Functions over dynamic arrays that produce plain values.
 
+use super::registry::{Simple, ret};
 use super::udf::string_array;
 use datafusion::arrow::array::{Array, ArrayRef, StringBuilder};
 use datafusion::common::Result;
 use datafusion::logical_expr::ColumnarValue;
 use std::sync::Arc;
+
+pub const FUNCTIONS: &[Simple] = &[Simple {
+    name: "strcat_array",
+    args: (2, 2),
+    ret: ret::string,
+    kernel: strcat_array,
+}];
 
 /// The text of one JSON element as Kusto's tostring gives it: strings without quotes.
 fn element_text(v: &serde_json::Value) -> String {

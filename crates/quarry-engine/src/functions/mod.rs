@@ -6,5 +6,6 @@ pub mod convert;
 pub mod datetime;
 pub mod dcount;
 pub mod dynamic;
+pub mod registry;
 pub mod strings;
 pub mod udf;

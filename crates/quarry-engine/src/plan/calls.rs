@@ -94,7 +94,6 @@ const SCALARS: &[&str] = &[
     "substring",
     "strcat",
     "strcat_delim",
-    "strcat_array",
     "split",
     "trim",
     "trim_start",
@@ -138,7 +137,6 @@ fn arity(name: &str) -> (usize, usize) {
         "startofday" | "startofhour" | "startofweek" | "startofmonth" | "startofyear"
         | "endofday" | "endofweek" | "endofmonth" | "endofyear" => (1, 2),
         "datetime_diff" | "datetime_add" | "replace_string" => (3, 3),
-        "strcat_array" => (2, 2),
         "format_datetime" | "trim" | "trim_start" | "trim_end" | "sumif" | "avgif" | "minif"
         | "maxif" | "make_list_if" | "make_set_if" | "percentile" => (2, 2),
         "dcount" | "round" => (1, 2),
@@ -182,6 +180,12 @@ impl Planner<'_> {
             };
         }
         let fname = name.name.as_str();
+        if !is_aggregate(fname)
+            && !SCALARS.contains(&fname)
+            && let Some(simple) = crate::functions::registry::lookup(fname)
+        {
+            return self.simple_call(simple, args, row, span);
+        }
         if !is_aggregate(fname) && !SCALARS.contains(&fname) {
             let mut d =
                 Diagnostic::error("KQL1002", format!("unknown function `{fname}`"), name.span);
@@ -200,7 +204,12 @@ impl Planner<'_> {
                     .iter()
                     .chain(SCALARS)
                     .copied()
-                    .chain(lets.iter().map(String::as_str)),
+                    .chain(crate::functions::registry::names())
+                    .map(|s| s.to_string())
+                    .chain(lets.iter().cloned())
+                    .collect::<Vec<String>>()
+                    .iter()
+                    .map(String::as_str),
             ) {
                 d.help = Some(format!("did you mean `{c}`?"));
             }
@@ -758,6 +767,54 @@ impl Planner<'_> {
                 );
             }
         })
+    }
+
+    /// A function from the registry: check arity, evaluate the arguments, ask the entry for
+    /// the result type, call the kernel.
+    fn simple_call(
+        &mut self,
+        f: &crate::functions::registry::Simple,
+        args: &[ast::Arg],
+        row: &[ColumnInfo],
+        span: Span,
+    ) -> PResult<Typed> {
+        let (lo, hi) = f.args;
+        if args.len() < lo || args.len() > hi {
+            let expected = if lo == hi {
+                format!("{lo}")
+            } else if hi == usize::MAX {
+                format!("at least {lo}")
+            } else {
+                format!("{lo} to {hi}")
+            };
+            return err(
+                "KQL1020",
+                format!(
+                    "`{}` takes {expected} argument(s), {} given",
+                    f.name,
+                    args.len()
+                ),
+                span,
+            );
+        }
+        let mut exprs = Vec::with_capacity(args.len());
+        let mut types = Vec::with_capacity(args.len());
+        for a in args {
+            let t = self.scalar(&a.value, row)?;
+            types.push(t.ty);
+            exprs.push(t.expr);
+        }
+        let ty = (f.ret)(&types).map_err(|m| {
+            Box::new(Diagnostic::error(
+                "KQL1060",
+                format!("`{}`: {m}", f.name),
+                span,
+            ))
+        })?;
+        Ok(Typed::new(
+            udf::call(f.name, crate::types::arrow_type(ty), f.kernel, exprs),
+            ty,
+        ))
     }
 
     fn check_regex(&self, e: &Expr, span: Span) -> PResult<()> {

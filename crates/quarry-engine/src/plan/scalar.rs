@@ -233,6 +233,12 @@ impl Planner<'_> {
                     Box::new(d.with_help("wrap it in toscalar(...) to use its first value"))
                 })
             }
+            #[allow(unreachable_patterns)]
+            _ => err(
+                "KQL1005",
+                "this expression is not supported here yet",
+                e.span,
+            ),
         }
     }
 

@@ -711,6 +711,8 @@ impl Planner<'_> {
                     self.extend(t, items, span)
                 }
             }
+            #[allow(unreachable_patterns)]
+            _ => err("KQL1005", "this query operator is not supported yet", span),
         }
     }
 
