@@ -215,6 +215,7 @@ fn kql_files() {
             }
         }
     }
+    eprintln!("{count} KQL cases run");
     assert!(count > 0, "no KQL test cases found");
     assert!(
         failures.is_empty(),

@@ -1,18 +1,21 @@
-//! scratch
-pub fn yaml_to_json(text: &str) -> Result<serde_json::Value, String> {
-    serde_saphyr::from_str::<serde_json::Value>(text).map_err(|e| e.to_string())
-}
-#[cfg(test)]
-mod t {
-    #[test]
-    fn y() {
-        let v = super::yaml_to_json("a: [1, \"x\"]\nb: {type: dynamic, default: [\"svc_\", \"sa_\"], description: x y z}\nc: 0d\nd: true\ne: >\n  folded\n  text\nq: |\n  let x = 1;\n  T | where a == \"b\"\n").unwrap();
-        println!("{v}");
-        println!("{:?}", super::yaml_to_json("a: [1,\n  b: : :"));
-        println!("{:?}", super::yaml_to_json("- a\n- b"));
-        println!(
-            "{:?}",
-            super::yaml_to_json("a: &x [1]\nb: *x\nc: 2024-03-01\nd: 1h\ne: 010\nf: yes\ng: ~")
-        );
-    }
-}
+//! Detection rules for Quarry.
+//!
+//! * [`rule`]: the rule model and its file formats — `.kql` files with a metadata comment
+//!   block (`docs/rule-format.md`) and Microsoft Sentinel analytic-rule / hunting-query YAML.
+//! * [`builtin`]: the rule pack compiled into the binary.
+//! * [`params`]: parameter types, defaults and `--param` validation.
+//! * [`window`]: preparing a rule for a hunt — parameters, the `--since/--until/--now` time
+//!   window, Sentinel's `{{StartTimeISO}}`/`{{EndTimeISO}}` placeholders.
+//! * [`lint`]: the static checks (`QL0001`…) over the AST.
+//!
+//! Nothing here executes queries; `quarry-cli` runs prepared rules on the engine.
+
+pub mod builtin;
+pub mod lint;
+pub mod params;
+pub mod rule;
+mod walk;
+pub mod window;
+
+pub use lint::{lint_query, lint_rule};
+pub use rule::{Rule, RuleFormat, RuleSeverity, load_rule, load_rule_file};

@@ -891,3 +891,495 @@ async fn early_stop_does_not_hang_and_batches_are_bounded() {
         3000
     );
 }
+
+/// Windows event logs: EVTX and JSON renderings of events as SecurityEvent, DeviceLogonEvents,
+/// DeviceProcessEvents, DeviceNetworkEvents, WindowsEvent and Event.
+mod windows_events {
+    use super::*;
+    use quarry_sources::windows::logon_type_name;
+    use std::collections::BTreeMap;
+
+    type Counts = BTreeMap<String, u64>;
+
+    fn data_dir(name: &str) -> PathBuf {
+        shared("data").join(name)
+    }
+
+    fn files_with(ext: &str) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for d in ["hayabusa-sample-evtx", "sbousseaden-evtx-attack-samples", "otrf-security-datasets"] {
+            for e in std::fs::read_dir(data_dir(d)).expect("data dir") {
+                let p = e.expect("entry").path();
+                if p.extension().is_some_and(|x| x == ext) {
+                    out.push(p);
+                }
+            }
+        }
+        out.sort();
+        assert!(!out.is_empty(), "no .{ext} samples found");
+        out
+    }
+
+    /// The JSON samples that are Windows events (not the Defender AH export).
+    fn event_json_files() -> Vec<PathBuf> {
+        files_with("json")
+            .into_iter()
+            .filter(|p| !p.to_string_lossy().contains("m365d"))
+            .collect()
+    }
+
+    async fn read_table(table: &str, paths: &[&Path], skip: bool) -> (Vec<RecordBatch>, Arc<SkipReport>) {
+        let (b, report) = bind(table, paths, skip);
+        let b = b.unwrap_or_else(|e| panic!("bind {table}: {e}"));
+        let batches = read_all(table, &b)
+            .await
+            .unwrap_or_else(|e| panic!("read {table}: {e}"));
+        (batches, report)
+    }
+
+    fn count(rows: Vec<Vec<String>>) -> Counts {
+        let mut c = Counts::new();
+        for r in rows {
+            *c.entry(r.join("/")).or_default() += 1;
+        }
+        c
+    }
+
+    fn logon_number(name: &str) -> String {
+        (0..=20)
+            .find(|n| logon_type_name(*n) == name)
+            .map_or_else(|| name.to_string(), |n| n.to_string())
+    }
+
+    /// Quarry's counts for one file: records, per EventID, and per EventID/LogonType of
+    /// 4624/4625 from SecurityEvent and from DeviceLogonEvents.
+    async fn quarry_counts(p: &Path) -> (u64, Counts, Counts, Counts) {
+        let (we, _) = read_table("WindowsEvent", &[p], false).await;
+        no_string_nulls(&we);
+        let ids = count(cells(&we, &["EventID"]));
+        let (se, _) = read_table("SecurityEvent", &[p], false).await;
+        no_string_nulls(&se);
+        let se_lt = count(
+            cells(&se, &["EventID", "LogonType"])
+                .into_iter()
+                .filter(|r| r[0] == "4624" || r[0] == "4625")
+                .collect(),
+        );
+        let (dl, _) = read_table("DeviceLogonEvents", &[p], false).await;
+        no_string_nulls(&dl);
+        let dl_lt = count(
+            cells(&dl, &["ActionType", "LogonType"])
+                .into_iter()
+                .map(|r| {
+                    let id = if r[0] == "LogonFailed" { "4625" } else { "4624" };
+                    vec![id.to_string(), logon_number(&r[1])]
+                })
+                .collect(),
+        );
+        (rows(&we) as u64, ids, se_lt, dl_lt)
+    }
+
+    /// python-evtx's counts for the .evtx samples (one run for all of them).
+    fn python_evtx_counts() -> &'static BTreeMap<String, (u64, Counts, Counts)> {
+        static C: OnceLock<BTreeMap<String, (u64, Counts, Counts)>> = OnceLock::new();
+        C.get_or_init(|| {
+            let dir = TempDir::new().expect("tmp");
+            let script = write(
+                dir.path(),
+                "evtx_oracle.py",
+                r#"import sys, json, collections
+import xml.etree.ElementTree as ET
+from Evtx.Evtx import Evtx
+NS = '{http://schemas.microsoft.com/win/2004/08/events/event}'
+out = {}
+for path in sys.argv[1:]:
+    ids = collections.Counter(); lts = collections.Counter(); n = 0
+    with Evtx(path) as log:
+        for rec in log.records():
+            root = ET.fromstring(rec.xml())
+            eid = root.find(f'{NS}System/{NS}EventID').text.strip()
+            n += 1; ids[eid] += 1
+            if eid in ('4624', '4625'):
+                lt = ''
+                for d in root.iter(f'{NS}Data'):
+                    if d.get('Name') == 'LogonType': lt = (d.text or '').strip()
+                lts[f'{eid}/{lt}'] += 1
+    out[path] = {'records': n, 'ids': ids, 'lt': lts}
+print(json.dumps(out))
+"#,
+            );
+            let out = Command::new(python())
+                .arg(&script)
+                .args(files_with("evtx"))
+                .output()
+                .expect("run python-evtx (pip install -r scripts/requirements-oracle.txt)");
+            assert!(
+                out.status.success(),
+                "python-evtx oracle failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let v: Value = serde_json::from_slice(&out.stdout).expect("oracle json");
+            let counts = |v: &Value| -> Counts {
+                v.as_object()
+                    .expect("object")
+                    .iter()
+                    .map(|(k, n)| (k.clone(), n.as_u64().expect("count")))
+                    .collect()
+            };
+            v.as_object()
+                .expect("object")
+                .iter()
+                .map(|(k, f)| {
+                    (
+                        k.clone(),
+                        (
+                            f["records"].as_u64().expect("records"),
+                            counts(&f["ids"]),
+                            counts(&f["lt"]),
+                        ),
+                    )
+                })
+                .collect()
+        })
+    }
+
+    /// Counts by plain JSON parsing of each line (no Quarry code): EventID and LogonType at
+    /// the top level (flattened, Sentinel) or under `event_data` (Winlogbeat 6).
+    fn json_counts(p: &Path) -> (u64, Counts, Counts) {
+        let text = std::fs::read_to_string(p).expect("read");
+        let (mut n, mut ids, mut lts) = (0u64, Counts::new(), Counts::new());
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let v: Value = serde_json::from_str(line).expect("json line");
+            let field = |k: &str| -> Option<String> {
+                v.get(k)
+                    .or_else(|| v.get("event_data").and_then(|d| d.get(k)))
+                    .map(|x| match x {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+            };
+            let id = field("EventID").or_else(|| field("event_id")).expect("event id");
+            n += 1;
+            *ids.entry(id.clone()).or_default() += 1;
+            if id == "4624" || id == "4625" {
+                *lts.entry(format!("{id}/{}", field("LogonType").unwrap_or_default()))
+                    .or_default() += 1;
+            }
+        }
+        (n, ids, lts)
+    }
+
+    /// What ../shared/data/README.md lists per file: records, Event IDs (when complete) and
+    /// 4624/4625 by LogonType.
+    fn readme_counts() -> BTreeMap<String, (u64, Option<Counts>, Counts)> {
+        let text = std::fs::read_to_string(shared("data/README.md")).expect("README");
+        let mut out = BTreeMap::new();
+        let num = |s: &str| s.trim().replace(',', "").parse::<u64>().ok();
+        let pairs = |s: &str, map: &dyn Fn(&str) -> String| -> Counts {
+            s.split(", ")
+                .filter_map(|p| p.rsplit_once(": "))
+                .filter_map(|(k, v)| Some((map(k.trim()), num(v)?)))
+                .collect()
+        };
+        for sec in text.split("\n### `").skip(1) {
+            let Some((name, body)) = sec.split_once('`') else { continue };
+            let file = name.rsplit('/').next().unwrap_or(name).to_string();
+            let mut records = None;
+            let mut ids = None;
+            let mut lts = Counts::new();
+            for line in body.lines() {
+                if let Some(r) = line.strip_prefix("- Records: ") {
+                    records = num(r.split(' ').next().unwrap_or(""));
+                } else if let Some(r) = line.strip_prefix("- Event IDs (count): ") {
+                    if !r.trim_end().ends_with("...") {
+                        ids = Some(pairs(r, &|k| k.to_string()));
+                    }
+                } else if let Some(r) = line.strip_prefix("- 4624/4625 by LogonType: ") {
+                    if r.trim() != "none" {
+                        lts = pairs(r, &|k| k.replace("/LT", "/"));
+                    }
+                }
+            }
+            if let Some(r) = records {
+                out.insert(file, (r, ids, lts));
+            }
+        }
+        out
+    }
+
+    fn check_readme(p: &Path, records: u64, ids: &Counts, lts: &Counts) {
+        let readme = readme_counts();
+        let name = p.file_name().expect("name").to_string_lossy().to_string();
+        let (r, r_ids, r_lts) = readme
+            .get(&name)
+            .unwrap_or_else(|| panic!("{name} is not described in data/README.md"));
+        assert_eq!(records, *r, "{name}: records vs README");
+        if let Some(r_ids) = r_ids {
+            assert_eq!(ids, r_ids, "{name}: EventID counts vs README");
+        }
+        assert_eq!(lts, r_lts, "{name}: 4624/4625 LogonType counts vs README");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn evtx_counts_equal_python_evtx_and_the_readme() {
+        let oracle = python_evtx_counts();
+        for p in files_with("evtx") {
+            let (n, ids, se_lt, dl_lt) = quarry_counts(&p).await;
+            let key = p.display().to_string();
+            let (o_n, o_ids, o_lt) = oracle
+                .get(&key)
+                .unwrap_or_else(|| panic!("python-evtx did not read {key}"));
+            assert_eq!(n, *o_n, "{key}: records");
+            assert_eq!(&ids, o_ids, "{key}: per EventID");
+            assert_eq!(&se_lt, o_lt, "{key}: SecurityEvent per EventID/LogonType");
+            assert_eq!(&dl_lt, o_lt, "{key}: DeviceLogonEvents per ActionType/LogonType");
+            check_readme(&p, n, &ids, &se_lt);
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn json_counts_equal_plain_parsing_and_the_readme() {
+        for p in event_json_files() {
+            let (n, ids, se_lt, dl_lt) = quarry_counts(&p).await;
+            let (j_n, j_ids, j_lt) = json_counts(&p);
+            let key = p.display().to_string();
+            assert_eq!(n, j_n, "{key}: records");
+            assert_eq!(ids, j_ids, "{key}: per EventID");
+            assert_eq!(se_lt, j_lt, "{key}: SecurityEvent per EventID/LogonType");
+            assert_eq!(dl_lt, j_lt, "{key}: DeviceLogonEvents per ActionType/LogonType");
+            check_readme(&p, n, &ids, &se_lt);
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_directory_feeds_every_table() {
+        let dirs = [
+            data_dir("hayabusa-sample-evtx"),
+            data_dir("sbousseaden-evtx-attack-samples"),
+            data_dir("otrf-security-datasets"),
+        ];
+        let paths: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+        let mut totals = BTreeMap::new();
+        for t in [
+            "SecurityEvent",
+            "DeviceLogonEvents",
+            "DeviceProcessEvents",
+            "DeviceNetworkEvents",
+            "WindowsEvent",
+            "Event",
+        ] {
+            let (b, _) = bind(t, &paths, false);
+            let b = b.unwrap_or_else(|e| panic!("bind {t}: {e}"));
+            // The AH export is not Windows events and not rows of these tables: one note.
+            assert!(
+                b.notes.iter().any(|n| n.contains("m365d") && n.starts_with("skipped")),
+                "{t}: {:?}",
+                b.notes
+            );
+            let s = known_schema(t).expect("known");
+            assert_eq!(b.schema.fields().len(), s.fields().len(), "{t}");
+            let batches = read_all(t, &b).await.expect("read");
+            no_string_nulls(&batches);
+            totals.insert(t, rows(&batches));
+        }
+        // Every event is a WindowsEvent; Security events and the others split them.
+        assert_eq!(
+            totals["SecurityEvent"] + totals["Event"],
+            totals["WindowsEvent"],
+            "{totals:?}"
+        );
+        assert_eq!(totals["DeviceLogonEvents"], 53 + 3583 + 177, "{totals:?}");
+        assert!(totals["DeviceNetworkEvents"] > 0 && totals["DeviceProcessEvents"] > 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn logon_columns_from_evtx() {
+        let p = data_dir("sbousseaden-evtx-attack-samples/DE_RDP_Tunneling_4624.evtx");
+        let (b, _) = read_table("DeviceLogonEvents", &[&p], false).await;
+        let rdp: Vec<Vec<String>> = cells(
+            &b,
+            &[
+                "Timestamp",
+                "DeviceName",
+                "ActionType",
+                "LogonType",
+                "AccountDomain",
+                "AccountName",
+                "RemoteIP",
+                "RemoteIPType",
+                "Protocol",
+            ],
+        )
+        .into_iter()
+        .filter(|r| r[3] == "RemoteInteractive")
+        .collect();
+        assert_eq!(rdp.len(), 1);
+        assert_eq!(
+            rdp[0][1..],
+            [
+                "PC02.example.corp",
+                "LogonSuccess",
+                "RemoteInteractive",
+                "PC02",
+                "IEUser",
+                "127.0.0.1",
+                "Loopback",
+                "Negotiate"
+            ]
+        );
+        // 4625: FailureReason from Status/SubStatus.
+        let p = data_dir("hayabusa-sample-evtx/smb-password-guessing-security.evtx");
+        let (b, _) = read_table("DeviceLogonEvents", &[&p], false).await;
+        let reasons = count(cells(&b, &["FailureReason"]));
+        assert_eq!(
+            reasons,
+            Counts::from([
+                ("InvalidUserNameOrPassword".to_string(), 3559),
+                ("AccountDisabled".to_string(), 2)
+            ])
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sentinel_export_keeps_its_values_and_mixed_rows_split() {
+        let p = data_dir("otrf-security-datasets/goldensaml_sentinel_SecurityEvent_export.json");
+        let (se, _) = read_table("SecurityEvent", &[&p], false).await;
+        let (ev, _) = read_table("Event", &[&p], false).await;
+        assert_eq!(rows(&se), 36);
+        assert_eq!(rows(&ev), 2);
+        let first = cells(&se, &["EventID", "Account", "LogonTypeName", "Level", "TenantId"])
+            .into_iter()
+            .find(|r| r[0] == "4624")
+            .expect("a 4624");
+        assert_eq!(
+            first,
+            ["4624", "SIMULANDLABS.COM\\wardog", "3 - Network", "8", "00000000-0000-0000-0000-000000000000"]
+        );
+        let src = sorted(cells(&ev, &["EventLog", "Source", "EventLevelName"]));
+        assert_eq!(
+            src,
+            [
+                ["Application", "MSSQL$MICROSOFT##WID", "Audit Success"],
+                ["Microsoft-Windows-Sysmon/Operational", "Microsoft-Windows-Sysmon", "Information"]
+            ]
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn lower_case_security_channel_is_security() {
+        let p = data_dir("otrf-security-datasets/empire_run_keys_standard_user_auth_subset.json");
+        let (se, _) = read_table("SecurityEvent", &[&p], false).await;
+        assert_eq!(rows(&se), 302);
+        assert_eq!(count(cells(&se, &["Channel"])), Counts::from([("Security".into(), 302)]));
+        let (ev, _) = read_table("Event", &[&p], false).await;
+        assert_eq!(rows(&ev), 0);
+    }
+
+    /// A copy of a sample with `edit` applied, in a temporary directory.
+    fn corrupt_copy(dir: &Path, name: &str, edit: impl FnOnce(&mut Vec<u8>)) -> PathBuf {
+        let src = data_dir("hayabusa-sample-evtx/smb-password-guessing-security.evtx");
+        let mut bytes = std::fs::read(src).expect("read sample");
+        edit(&mut bytes);
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).expect("write");
+        p
+    }
+
+    const HEADER: usize = 4096;
+    const CHUNK: usize = 65536;
+
+    async fn scan_err(table: &str, p: &Path) -> String {
+        let (b, _) = bind(table, &[p], false);
+        let b = b.expect("bind");
+        match read_all(table, &b).await {
+            Ok(r) => panic!("expected an error, read {} rows", rows(&r)),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn corrupt_evtx_files_fail_clearly_or_are_skipped_and_counted() {
+        let dir = TempDir::new().expect("tmp");
+        let d = dir.path();
+        let t = "SecurityEvent";
+        let truncated = corrupt_copy(d, "truncated.evtx", |b| b.truncate(HEADER + CHUNK + 1000));
+        let chunk_hdr = corrupt_copy(d, "chunk_header.evtx", |b| {
+            // Damage the magic of chunk 1's header.
+            for x in &mut b[HEADER + CHUNK..HEADER + CHUNK + 4] {
+                *x ^= 0xff;
+            }
+        });
+        let record = corrupt_copy(d, "record.evtx", |b| {
+            // Damage the header magic of the third record of chunk 0.
+            let chunk = &b[HEADER..HEADER + CHUNK];
+            let at: Vec<usize> = chunk
+                .windows(4)
+                .enumerate()
+                .filter(|(i, w)| *i >= 512 && *w == b"**\0\0")
+                .map(|(i, _)| i)
+                .collect();
+            assert!(at.len() > 3, "records in chunk 0");
+            b[HEADER + at[2]] ^= 0xff;
+        });
+        let tiny = corrupt_copy(d, "tiny.evtx", |b| b.truncate(1000));
+
+        // Default: the error names the file and the chunk or record.
+        let e = scan_err(t, &truncated).await;
+        assert!(e.contains("truncated.evtx") && e.contains("chunk 1") && e.contains("truncated"), "{e}");
+        let e = scan_err(t, &chunk_hdr).await;
+        assert!(e.contains("chunk_header.evtx") && e.contains("chunk 1"), "{e}");
+        let e = scan_err(t, &record).await;
+        assert!(e.contains("record.evtx") && e.contains("record"), "{e}");
+        let e = scan_err(t, &tiny).await;
+        assert!(e.contains("tiny.evtx") && e.contains("EVTX"), "{e}");
+
+        // Skipping: the readable records are read, the rest counted per file.
+        for (p, max_rows) in [(&truncated, 3561), (&chunk_hdr, 3560), (&record, 3560), (&tiny, 0)] {
+            let (b, report) = read_table(t, &[p], true).await;
+            let n = rows(&b);
+            assert!(n <= max_rows, "{}: {n} rows", p.display());
+            if max_rows > 0 {
+                assert!(n > 100, "{}: {n} rows", p.display());
+            }
+            let s = report.summary();
+            assert_eq!(s.len(), 1, "{s:?}");
+            assert_eq!(s[0].kind, BadRowKind::BadEvent);
+            assert!(s[0].count >= 1);
+            assert!(
+                report.notes().iter().any(|n| n.contains("skipped") && n.contains(&*p.display().to_string())),
+                "{:?}",
+                report.notes()
+            );
+        }
+        // The whole chunk 1 of a truncated file is gone; chunk 0 is intact.
+        let (b, _) = read_table(t, &[&truncated], true).await;
+        let (full, _) = read_table(t, &[&corrupt_copy(d, "first_chunk.evtx", |b| b.truncate(HEADER + CHUNK))], false).await;
+        assert_eq!(rows(&b), rows(&full));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn empty_and_foreign_files_in_a_directory_are_noted() {
+        let dir = TempDir::new().expect("tmp");
+        let d = dir.path();
+        std::fs::copy(
+            data_dir("sbousseaden-evtx-attack-samples/DE_RDP_Tunneling_4624.evtx"),
+            d.join("good.evtx"),
+        )
+        .expect("copy");
+        write(d, "empty.evtx", "");
+        write(d, "notes.evtx", "this is not an event log\n");
+        write(d, "readme.txt", "hello\n");
+        let (b, _) = bind("DeviceLogonEvents", &[d], false);
+        let b = b.expect("bind");
+        assert_eq!(b.files.len(), 1);
+        let notes = b.notes.join("\n");
+        assert!(notes.contains("empty.evtx: empty file"), "{notes}");
+        assert!(notes.contains("notes.evtx") && notes.contains("not an EVTX file"), "{notes}");
+        assert!(notes.contains("readme.txt"), "{notes}");
+        assert_eq!(rows(&read_all("DeviceLogonEvents", &b).await.expect("read")), 18);
+        // Named explicitly, a file that is not an event log is an error.
+        let (r, _) = bind("SecurityEvent", &[&d.join("notes.evtx")], false);
+        let e = r.expect_err("not evtx").to_string();
+        assert!(e.contains("notes.evtx") && e.contains("not an EVTX file"), "{e}");
+    }
+}

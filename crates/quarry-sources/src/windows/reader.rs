@@ -263,13 +263,18 @@ fn read_evtx<T: Send + 'static, E>(
     let size = std::fs::metadata(path)
         .map_err(|e| on_err(SourceError::io(path, &e)))?
         .len();
-    let parser = EvtxParser::from_path(path).map_err(|e| {
-        on_err(SourceError::at(
-            path,
-            None,
-            format!("not a readable EVTX file: {}", chain(&e)),
-        ))
-    })?;
+    // A file whose header cannot be read has no records to read: one bad item.
+    let parser = match EvtxParser::from_path(path) {
+        Ok(p) => p,
+        Err(e) => {
+            on_item(Item::Bad {
+                location: "file header".into(),
+                number: 0,
+                message: format!("not a readable EVTX file: {}", chain(&e)),
+            })?;
+            return Ok(());
+        }
+    };
     let settings = ParserSettings::new().num_threads(0).indent(false);
     let mut parser = parser.with_configuration(settings);
     let header_chunks = u64::from(parser.header().chunk_count);
