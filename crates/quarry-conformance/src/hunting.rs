@@ -24,6 +24,11 @@ const CLOUD_FUNCTIONS: &[(&str, &str)] = &[
     ),
     ("FileProfile", "needs Defender's file-reputation service"),
     ("SeenBy", "needs Defender's device inventory service"),
+    ("arg", "queries Azure Resource Graph"),
+    ("workspace", "queries another Log Analytics workspace"),
+    ("app", "queries an Application Insights resource"),
+    ("cluster", "queries another Kusto cluster"),
+    ("database", "queries another database"),
 ];
 
 fn catalog() -> Catalog {

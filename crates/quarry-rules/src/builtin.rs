@@ -4,12 +4,10 @@
 use crate::rule::{LoadError, Rule, load_rule};
 
 /// (file name, text) of every built-in rule, in run order.
-pub const BUILTIN: &[(&str, &str)] = &[
-    (
-        "service-account-interactive-logon.kql",
-        include_str!("../../../rules/service-account-interactive-logon.kql"),
-    ),
-];
+pub const BUILTIN: &[(&str, &str)] = &[(
+    "service-account-interactive-logon.kql",
+    include_str!("../../../rules/service-account-interactive-logon.kql"),
+)];
 
 /// The built-in rules, loaded. Origins read `builtin:<file name>`.
 pub fn builtin_rules() -> Vec<Result<Rule, LoadError>> {

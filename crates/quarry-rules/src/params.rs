@@ -47,7 +47,9 @@ fn literal(text: &str) -> Option<Literal> {
             op: UnaryOp::Neg,
             operand,
         } => match operand.kind {
-            ExprKind::Literal(Literal::Long(Some(v))) => Some(Literal::Long(Some(v.checked_neg()?))),
+            ExprKind::Literal(Literal::Long(Some(v))) => {
+                Some(Literal::Long(Some(v.checked_neg()?)))
+            }
             ExprKind::Literal(Literal::Real(Some(v))) => Some(Literal::Real(Some(-v))),
             ExprKind::Literal(Literal::TimeSpan(Some(v))) => {
                 Some(Literal::TimeSpan(Some(v.checked_neg()?)))
@@ -79,9 +81,10 @@ pub fn default_literal(ty: ParamType, v: &Value) -> Result<String, String> {
         (ParamType::String, Value::String(s)) => Ok(string_literal(s)),
         (_, Value::String(s)) => param_value(ty, s).map_err(|_| bad()),
         (ParamType::Bool, Value::Bool(b)) => Ok(b.to_string()),
-        (ParamType::Int | ParamType::Long | ParamType::Real | ParamType::Decimal, Value::Number(n)) => {
-            param_value(ty, &n.to_string()).map_err(|_| bad())
-        }
+        (
+            ParamType::Int | ParamType::Long | ParamType::Real | ParamType::Decimal,
+            Value::Number(n),
+        ) => param_value(ty, &n.to_string()).map_err(|_| bad()),
         _ => Err(bad()),
     }
 }
@@ -187,9 +190,15 @@ mod tests {
 
     #[test]
     fn values_by_type() {
-        assert_eq!(param_value(ParamType::String, "svc_").as_deref(), Ok("\"svc_\""));
+        assert_eq!(
+            param_value(ParamType::String, "svc_").as_deref(),
+            Ok("\"svc_\"")
+        );
         assert_eq!(param_value(ParamType::String, "'a'").as_deref(), Ok("'a'"));
-        assert_eq!(param_value(ParamType::Bool, "False").as_deref(), Ok("false"));
+        assert_eq!(
+            param_value(ParamType::Bool, "False").as_deref(),
+            Ok("false")
+        );
         assert!(param_value(ParamType::Bool, "yes").is_err());
         assert_eq!(param_value(ParamType::Long, "10").as_deref(), Ok("10"));
         assert_eq!(param_value(ParamType::Long, "-3").as_deref(), Ok("-3"));

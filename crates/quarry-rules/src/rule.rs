@@ -369,7 +369,11 @@ pub fn metadata_block(text: &str) -> Result<Option<MetadataBlock>, Diagnostic> {
 fn yaml_value(text: &str) -> Result<Value, String> {
     serde_saphyr::from_str::<Value>(text).map_err(|e| {
         // The first line of the error is the message; the crate may add a snippet after it.
-        e.to_string().lines().next().unwrap_or("invalid YAML").to_string()
+        e.to_string()
+            .lines()
+            .next()
+            .unwrap_or("invalid YAML")
+            .to_string()
     })
 }
 
@@ -575,7 +579,11 @@ fn load_kql(origin: &str, text: &str) -> Result<Rule, LoadError> {
 }
 
 /// Every declared parameter must be a top-level scalar `let` whose value equals the default.
-fn check_parameters_against_lets(rule: &Rule, block: &MetadataBlock, text: &str) -> Vec<Diagnostic> {
+fn check_parameters_against_lets(
+    rule: &Rule,
+    block: &MetadataBlock,
+    text: &str,
+) -> Vec<Diagnostic> {
     let parsed = quarry_syntax::parse(&rule.query);
     let mut out = Vec::new();
     for p in &rule.parameters {
@@ -603,7 +611,10 @@ fn check_parameters_against_lets(rule: &Rule, block: &MetadataBlock, text: &str)
         let ast::LetValue::Expr(value) = &l.value else {
             out.push(Diagnostic::error(
                 "QL0007",
-                format!("parameter `{}` is a function; only scalar `let`s can be parameters", p.name),
+                format!(
+                    "parameter `{}` is a function; only scalar `let`s can be parameters",
+                    p.name
+                ),
                 l.name.span,
             ));
             continue;
@@ -705,7 +716,9 @@ fn tables_in(e: &ast::Expr, lets: &[String], out: &mut Vec<String>) {
                 }
             }
             ExprKind::Union(u) => u.tables.iter().for_each(|t| source(t, lets, out)),
-            ExprKind::Call { name, args } if matches!(name.name.as_str(), "materialize" | "view") => {
+            ExprKind::Call { name, args }
+                if matches!(name.name.as_str(), "materialize" | "view") =>
+            {
                 args.iter().for_each(|a| source(&a.value, lets, out))
             }
             _ => {}
@@ -806,7 +819,9 @@ fn load_sentinel(origin: &str, text: &str) -> Result<Rule, LoadError> {
     ) {
         (Some(op), Some(th)) => {
             let op = TriggerOp::parse(&op);
-            let th = th.as_u64().or_else(|| as_text(th).and_then(|s| s.parse().ok()));
+            let th = th
+                .as_u64()
+                .or_else(|| as_text(th).and_then(|s| s.parse().ok()));
             match (op, th) {
                 (Some(op), Some(th)) => Some((op, th)),
                 _ => {
@@ -827,7 +842,9 @@ fn load_sentinel(origin: &str, text: &str) -> Result<Rule, LoadError> {
         trigger,
     };
     let query_map = map_yaml_block(text, "query", &query);
-    let tables = referenced_tables(&quarry_syntax::parse(&crate::window::fill_placeholders_for_lint(&query)).script);
+    let tables = referenced_tables(
+        &quarry_syntax::parse(&crate::window::fill_placeholders_for_lint(&query)).script,
+    );
     Ok(Rule {
         id,
         title,

@@ -61,9 +61,10 @@ impl Edited {
     /// The original span of `s`, if both ends fall in original text.
     pub fn map_span(&self, s: Span) -> Option<Span> {
         let start = self.map_back(s.start as usize)?;
-        let end = self
-            .map_back(s.end as usize)
-            .or_else(|| self.map_back((s.end as usize).saturating_sub(1)).map(|e| e + 1))?;
+        let end = self.map_back(s.end as usize).or_else(|| {
+            self.map_back((s.end as usize).saturating_sub(1))
+                .map(|e| e + 1)
+        })?;
         Some(Span::new(start, end.max(start)))
     }
 }
@@ -211,7 +212,9 @@ pub fn prepare(
             continue;
         }
         let text = match rule.param(name) {
-            Some(spec) => param_value(spec.ty, value).map_err(|m| format!("--param {name}: {m}"))?,
+            Some(spec) => {
+                param_value(spec.ty, value).map_err(|m| format!("--param {name}: {m}"))?
+            }
             None => value.clone(),
         };
         params.push((name.clone(), text));
@@ -222,7 +225,11 @@ pub fn prepare(
     if let Some(lb) = &rule.lookback
         && lets.contains(lb)
     {
-        let user = opts.params.iter().find(|(n, _)| n == lb).map(|(_, v)| v.clone());
+        let user = opts
+            .params
+            .iter()
+            .find(|(n, _)| n == lb)
+            .map(|(_, v)| v.clone());
         if explicit && user.is_none() {
             params.push((lb.clone(), "0d".into()));
         } else {
@@ -231,7 +238,9 @@ pub fn prepare(
                     .and_then(|p| p.default.as_ref())
                     .and_then(|d| d.as_str().map(String::from))
             });
-            if let Some(ns) = text.as_deref().and_then(|t| quarry_sources::parse_timespan(t.trim()))
+            if let Some(ns) = text
+                .as_deref()
+                .and_then(|t| quarry_sources::parse_timespan(t.trim()))
                 && ns > 0
                 && !explicit
             {
@@ -255,7 +264,11 @@ pub fn prepare(
         (
             n.checked_sub(p),
             Some(n),
-            Some(format!("queryPeriod {} before --now {}", span_text(p), iso(n))),
+            Some(format!(
+                "queryPeriod {} before --now {}",
+                span_text(p),
+                iso(n)
+            )),
         )
     } else {
         (None, None, None)
@@ -304,7 +317,10 @@ pub fn prepare(
     if rule.query.contains(START) || rule.query.contains(END) {
         let start = opts
             .since_ns
-            .or_else(|| opts.now_ns.and_then(|n| period.and_then(|p| n.checked_sub(p))))
+            .or_else(|| {
+                opts.now_ns
+                    .and_then(|n| period.and_then(|p| n.checked_sub(p)))
+            })
             .unwrap_or(0);
         let end = opts.until_ns.unwrap_or(now);
         edits.extend(placeholder_edits(&rule.query, &iso(start), &iso(end)));
@@ -333,7 +349,10 @@ mod tests {
 
     #[test]
     fn edits_map_back() {
-        let e = Edited::new("abcXdef", vec![(0..0, "PRE;".into()), (3..4, "LONGER".into())]);
+        let e = Edited::new(
+            "abcXdef",
+            vec![(0..0, "PRE;".into()), (3..4, "LONGER".into())],
+        );
         assert_eq!(e.text, "PRE;abcLONGERdef");
         assert_eq!(e.map_back(0), None);
         assert_eq!(e.map_back(4), Some(0));
@@ -341,9 +360,6 @@ mod tests {
         assert_eq!(e.map_back(8), None);
         assert_eq!(e.map_back(13), Some(4));
         assert_eq!(e.map_back(16), Some(7));
-        assert_eq!(
-            e.map_span(Span::new(13, 16)),
-            Some(Span::new(4, 7))
-        );
+        assert_eq!(e.map_span(Span::new(13, 16)), Some(Span::new(4, 7)));
     }
 }

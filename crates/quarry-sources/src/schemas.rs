@@ -25,6 +25,106 @@ const SCHEMA_TEXTS: &[(&str, &str)] = &[
     ),
     ("WindowsEvent", include_str!("schemas/WindowsEvent.schema")),
     ("Event", include_str!("schemas/Event.schema")),
+    ("SigninLogs", include_str!("schemas/SigninLogs.schema")),
+    ("AuditLogs", include_str!("schemas/AuditLogs.schema")),
+    ("DeviceEvents", include_str!("schemas/DeviceEvents.schema")),
+    (
+        "DeviceFileEvents",
+        include_str!("schemas/DeviceFileEvents.schema"),
+    ),
+    (
+        "SecurityAlert",
+        include_str!("schemas/SecurityAlert.schema"),
+    ),
+    (
+        "OfficeActivity",
+        include_str!("schemas/OfficeActivity.schema"),
+    ),
+    (
+        "CloudAppEvents",
+        include_str!("schemas/CloudAppEvents.schema"),
+    ),
+    (
+        "CommonSecurityLog",
+        include_str!("schemas/CommonSecurityLog.schema"),
+    ),
+    ("IdentityInfo", include_str!("schemas/IdentityInfo.schema")),
+    (
+        "ThreatIntelligenceIndicator",
+        include_str!("schemas/ThreatIntelligenceIndicator.schema"),
+    ),
+    ("DeviceInfo", include_str!("schemas/DeviceInfo.schema")),
+    (
+        "AzureActivity",
+        include_str!("schemas/AzureActivity.schema"),
+    ),
+    ("EmailEvents", include_str!("schemas/EmailEvents.schema")),
+    (
+        "AADNonInteractiveUserSignInLogs",
+        include_str!("schemas/AADNonInteractiveUserSignInLogs.schema"),
+    ),
+    ("AlertInfo", include_str!("schemas/AlertInfo.schema")),
+    (
+        "AlertEvidence",
+        include_str!("schemas/AlertEvidence.schema"),
+    ),
+    ("Syslog", include_str!("schemas/Syslog.schema")),
+    ("DnsEvents", include_str!("schemas/DnsEvents.schema")),
+    (
+        "DeviceRegistryEvents",
+        include_str!("schemas/DeviceRegistryEvents.schema"),
+    ),
+    (
+        "DeviceImageLoadEvents",
+        include_str!("schemas/DeviceImageLoadEvents.schema"),
+    ),
+    (
+        "DeviceNetworkInfo",
+        include_str!("schemas/DeviceNetworkInfo.schema"),
+    ),
+    (
+        "IdentityLogonEvents",
+        include_str!("schemas/IdentityLogonEvents.schema"),
+    ),
+    (
+        "IdentityQueryEvents",
+        include_str!("schemas/IdentityQueryEvents.schema"),
+    ),
+    (
+        "IdentityDirectoryEvents",
+        include_str!("schemas/IdentityDirectoryEvents.schema"),
+    ),
+    ("Heartbeat", include_str!("schemas/Heartbeat.schema")),
+    (
+        "SecurityIncident",
+        include_str!("schemas/SecurityIncident.schema"),
+    ),
+    (
+        "AzureDiagnostics",
+        include_str!("schemas/AzureDiagnostics.schema"),
+    ),
+    ("W3CIISLog", include_str!("schemas/W3CIISLog.schema")),
+    ("EmailUrlInfo", include_str!("schemas/EmailUrlInfo.schema")),
+    (
+        "EmailAttachmentInfo",
+        include_str!("schemas/EmailAttachmentInfo.schema"),
+    ),
+    (
+        "DeviceFileCertificateInfo",
+        include_str!("schemas/DeviceFileCertificateInfo.schema"),
+    ),
+    (
+        "UrlClickEvents",
+        include_str!("schemas/UrlClickEvents.schema"),
+    ),
+    (
+        "BehaviorAnalytics",
+        include_str!("schemas/BehaviorAnalytics.schema"),
+    ),
+    (
+        "ThreatIntelIndicators",
+        include_str!("schemas/ThreatIntelIndicators.schema"),
+    ),
 ];
 
 /// Parses a schema text; `Err` names the first bad line.

@@ -907,7 +907,11 @@ mod windows_events {
 
     fn files_with(ext: &str) -> Vec<PathBuf> {
         let mut out = Vec::new();
-        for d in ["hayabusa-sample-evtx", "sbousseaden-evtx-attack-samples", "otrf-security-datasets"] {
+        for d in [
+            "hayabusa-sample-evtx",
+            "sbousseaden-evtx-attack-samples",
+            "otrf-security-datasets",
+        ] {
             for e in std::fs::read_dir(data_dir(d)).expect("data dir") {
                 let p = e.expect("entry").path();
                 if p.extension().is_some_and(|x| x == ext) {
@@ -928,7 +932,11 @@ mod windows_events {
             .collect()
     }
 
-    async fn read_table(table: &str, paths: &[&Path], skip: bool) -> (Vec<RecordBatch>, Arc<SkipReport>) {
+    async fn read_table(
+        table: &str,
+        paths: &[&Path],
+        skip: bool,
+    ) -> (Vec<RecordBatch>, Arc<SkipReport>) {
         let (b, report) = bind(table, paths, skip);
         let b = b.unwrap_or_else(|e| panic!("bind {table}: {e}"));
         let batches = read_all(table, &b)
@@ -971,7 +979,11 @@ mod windows_events {
             cells(&dl, &["ActionType", "LogonType"])
                 .into_iter()
                 .map(|r| {
-                    let id = if r[0] == "LogonFailed" { "4625" } else { "4624" };
+                    let id = if r[0] == "LogonFailed" {
+                        "4625"
+                    } else {
+                        "4624"
+                    };
                     vec![id.to_string(), logon_number(&r[1])]
                 })
                 .collect(),
@@ -1058,7 +1070,9 @@ print(json.dumps(out))
                         other => other.to_string(),
                     })
             };
-            let id = field("EventID").or_else(|| field("event_id")).expect("event id");
+            let id = field("EventID")
+                .or_else(|| field("event_id"))
+                .expect("event id");
             n += 1;
             *ids.entry(id.clone()).or_default() += 1;
             if id == "4624" || id == "4625" {
@@ -1082,7 +1096,9 @@ print(json.dumps(out))
                 .collect()
         };
         for sec in text.split("\n### `").skip(1) {
-            let Some((name, body)) = sec.split_once('`') else { continue };
+            let Some((name, body)) = sec.split_once('`') else {
+                continue;
+            };
             let file = name.rsplit('/').next().unwrap_or(name).to_string();
             let mut records = None;
             let mut ids = None;
@@ -1132,7 +1148,10 @@ print(json.dumps(out))
             assert_eq!(n, *o_n, "{key}: records");
             assert_eq!(&ids, o_ids, "{key}: per EventID");
             assert_eq!(&se_lt, o_lt, "{key}: SecurityEvent per EventID/LogonType");
-            assert_eq!(&dl_lt, o_lt, "{key}: DeviceLogonEvents per ActionType/LogonType");
+            assert_eq!(
+                &dl_lt, o_lt,
+                "{key}: DeviceLogonEvents per ActionType/LogonType"
+            );
             check_readme(&p, n, &ids, &se_lt);
         }
     }
@@ -1146,7 +1165,10 @@ print(json.dumps(out))
             assert_eq!(n, j_n, "{key}: records");
             assert_eq!(ids, j_ids, "{key}: per EventID");
             assert_eq!(se_lt, j_lt, "{key}: SecurityEvent per EventID/LogonType");
-            assert_eq!(dl_lt, j_lt, "{key}: DeviceLogonEvents per ActionType/LogonType");
+            assert_eq!(
+                dl_lt, j_lt,
+                "{key}: DeviceLogonEvents per ActionType/LogonType"
+            );
             check_readme(&p, n, &ids, &se_lt);
         }
     }
@@ -1172,7 +1194,9 @@ print(json.dumps(out))
             let b = b.unwrap_or_else(|e| panic!("bind {t}: {e}"));
             // The AH export is not Windows events and not rows of these tables: one note.
             assert!(
-                b.notes.iter().any(|n| n.contains("m365d") && n.starts_with("skipped")),
+                b.notes
+                    .iter()
+                    .any(|n| n.contains("m365d") && n.starts_with("skipped")),
                 "{t}: {:?}",
                 b.notes
             );
@@ -1247,20 +1271,33 @@ print(json.dumps(out))
         let (ev, _) = read_table("Event", &[&p], false).await;
         assert_eq!(rows(&se), 36);
         assert_eq!(rows(&ev), 2);
-        let first = cells(&se, &["EventID", "Account", "LogonTypeName", "Level", "TenantId"])
-            .into_iter()
-            .find(|r| r[0] == "4624")
-            .expect("a 4624");
+        let first = cells(
+            &se,
+            &["EventID", "Account", "LogonTypeName", "Level", "TenantId"],
+        )
+        .into_iter()
+        .find(|r| r[0] == "4624")
+        .expect("a 4624");
         assert_eq!(
             first,
-            ["4624", "SIMULANDLABS.COM\\wardog", "3 - Network", "8", "00000000-0000-0000-0000-000000000000"]
+            [
+                "4624",
+                "SIMULANDLABS.COM\\wardog",
+                "3 - Network",
+                "8",
+                "00000000-0000-0000-0000-000000000000"
+            ]
         );
         let src = sorted(cells(&ev, &["EventLog", "Source", "EventLevelName"]));
         assert_eq!(
             src,
             [
                 ["Application", "MSSQL$MICROSOFT##WID", "Audit Success"],
-                ["Microsoft-Windows-Sysmon/Operational", "Microsoft-Windows-Sysmon", "Information"]
+                [
+                    "Microsoft-Windows-Sysmon/Operational",
+                    "Microsoft-Windows-Sysmon",
+                    "Information"
+                ]
             ]
         );
     }
@@ -1270,7 +1307,10 @@ print(json.dumps(out))
         let p = data_dir("otrf-security-datasets/empire_run_keys_standard_user_auth_subset.json");
         let (se, _) = read_table("SecurityEvent", &[&p], false).await;
         assert_eq!(rows(&se), 302);
-        assert_eq!(count(cells(&se, &["Channel"])), Counts::from([("Security".into(), 302)]));
+        assert_eq!(
+            count(cells(&se, &["Channel"])),
+            Counts::from([("Security".into(), 302)])
+        );
         let (ev, _) = read_table("Event", &[&p], false).await;
         assert_eq!(rows(&ev), 0);
     }
@@ -1325,16 +1365,27 @@ print(json.dumps(out))
 
         // Default: the error names the file and the chunk or record.
         let e = scan_err(t, &truncated).await;
-        assert!(e.contains("truncated.evtx") && e.contains("chunk 1") && e.contains("truncated"), "{e}");
+        assert!(
+            e.contains("truncated.evtx") && e.contains("chunk 1") && e.contains("truncated"),
+            "{e}"
+        );
         let e = scan_err(t, &chunk_hdr).await;
-        assert!(e.contains("chunk_header.evtx") && e.contains("chunk 1"), "{e}");
+        assert!(
+            e.contains("chunk_header.evtx") && e.contains("chunk 1"),
+            "{e}"
+        );
         let e = scan_err(t, &record).await;
         assert!(e.contains("record.evtx") && e.contains("record"), "{e}");
         let e = scan_err(t, &tiny).await;
         assert!(e.contains("tiny.evtx") && e.contains("EVTX"), "{e}");
 
         // Skipping: the readable records are read, the rest counted per file.
-        for (p, max_rows) in [(&truncated, 3561), (&chunk_hdr, 3560), (&record, 3560), (&tiny, 0)] {
+        for (p, max_rows) in [
+            (&truncated, 3561),
+            (&chunk_hdr, 3560),
+            (&record, 3560),
+            (&tiny, 0),
+        ] {
             let (b, report) = read_table(t, &[p], true).await;
             let n = rows(&b);
             assert!(n <= max_rows, "{}: {n} rows", p.display());
@@ -1346,14 +1397,24 @@ print(json.dumps(out))
             assert_eq!(s[0].kind, BadRowKind::BadEvent);
             assert!(s[0].count >= 1);
             assert!(
-                report.notes().iter().any(|n| n.contains("skipped") && n.contains(&*p.display().to_string())),
+                report
+                    .notes()
+                    .iter()
+                    .any(|n| n.contains("skipped") && n.contains(&*p.display().to_string())),
                 "{:?}",
                 report.notes()
             );
         }
         // The whole chunk 1 of a truncated file is gone; chunk 0 is intact.
         let (b, _) = read_table(t, &[&truncated], true).await;
-        let (full, _) = read_table(t, &[&corrupt_copy(d, "first_chunk.evtx", |b| b.truncate(HEADER + CHUNK))], false).await;
+        let (full, _) = read_table(
+            t,
+            &[&corrupt_copy(d, "first_chunk.evtx", |b| {
+                b.truncate(HEADER + CHUNK)
+            })],
+            false,
+        )
+        .await;
         assert_eq!(rows(&b), rows(&full));
     }
 
@@ -1374,12 +1435,21 @@ print(json.dumps(out))
         assert_eq!(b.files.len(), 1);
         let notes = b.notes.join("\n");
         assert!(notes.contains("empty.evtx: empty file"), "{notes}");
-        assert!(notes.contains("notes.evtx") && notes.contains("not an EVTX file"), "{notes}");
+        assert!(
+            notes.contains("notes.evtx") && notes.contains("not an EVTX file"),
+            "{notes}"
+        );
         assert!(notes.contains("readme.txt"), "{notes}");
-        assert_eq!(rows(&read_all("DeviceLogonEvents", &b).await.expect("read")), 18);
+        assert_eq!(
+            rows(&read_all("DeviceLogonEvents", &b).await.expect("read")),
+            18
+        );
         // Named explicitly, a file that is not an event log is an error.
         let (r, _) = bind("SecurityEvent", &[&d.join("notes.evtx")], false);
         let e = r.expect_err("not evtx").to_string();
-        assert!(e.contains("notes.evtx") && e.contains("not an EVTX file"), "{e}");
+        assert!(
+            e.contains("notes.evtx") && e.contains("not an EVTX file"),
+            "{e}"
+        );
     }
 }

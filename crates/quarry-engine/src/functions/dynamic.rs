@@ -477,6 +477,34 @@ pub fn set_to_json(args: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
     lists_to_json(args, rows, true)
 }
 
+/// `make_bag` finisher: merges the property bags of a `List<Utf8>` of JSON texts into one
+/// object; non-object values are ignored; for a key seen twice the first value is kept
+/// (Kusto picks an arbitrary one).
+pub fn bag_merge_list(args: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
+    let list = arg_array(args, 0, rows)?;
+    let out: StringArray = (0..list.len())
+        .map(|row| {
+            let mut bag = serde_json::Map::new();
+            if !list.is_null(row) {
+                for v in list_values(&list, row)? {
+                    if let Value::Object(o) = v {
+                        for (k, v) in o {
+                            bag.entry(k).or_insert(v);
+                        }
+                    }
+                }
+            }
+            Ok(Some(json_text(&Value::Object(bag))))
+        })
+        .collect::<Result<StringArray>>()?;
+    Ok(Arc::new(out))
+}
+
+/// See [`bag_merge_list`].
+pub fn bag_merge_list_expr(e: Expr) -> Expr {
+    super::udf::call("make_bag_json", DataType::Utf8, bag_merge_list, vec![e])
+}
+
 /// See [`list_to_json`].
 pub fn list_to_json_expr(e: Expr) -> Expr {
     super::udf::call("make_list_json", DataType::Utf8, list_to_json, vec![e])

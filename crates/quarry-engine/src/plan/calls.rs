@@ -48,6 +48,16 @@ const AGGREGATES: &[&str] = &[
     "stdev",
     "variance",
     "percentile",
+    "count_distinct",
+    "take_anyif",
+    "anyif",
+    "stdevif",
+    "varianceif",
+    "stdevp",
+    "variancep",
+    "make_bag",
+    "make_bag_if",
+    "make_list_with_nulls",
 ];
 
 pub(crate) fn is_aggregate(name: &str) -> bool {
@@ -146,6 +156,8 @@ fn arity(name: &str) -> (usize, usize) {
         "strcat" | "pack_array" | "coalesce" => (1, 64),
         "strcat_delim" => (3, 64),
         "arg_max" | "arg_min" => (2, usize::MAX),
+        "count_distinct" | "stdevp" | "variancep" | "make_bag" | "make_list_with_nulls" => (1, 1),
+        "take_anyif" | "anyif" | "stdevif" | "varianceif" | "make_bag_if" => (2, 2),
         _ => (0, usize::MAX),
     }
 }
@@ -179,7 +191,27 @@ impl Planner<'_> {
                 ),
             };
         }
-        let fname = name.name.as_str();
+        // Deprecated spellings Kusto still accepts.
+        let fname = match name.name.as_str() {
+            "makeset" => "make_set",
+            "makelist" => "make_list",
+            "parsejson" => "parse_json",
+            "arraylength" => "array_length",
+            "columnifexists" => "column_ifexists",
+            "extractjson" => "extract_json",
+            "todecimal" => "toreal",
+            other => other,
+        };
+        if fname == "column_ifexists" {
+            return self.column_ifexists(args, row, span);
+        }
+        if fname == "ingestion_time" && args.is_empty() {
+            // Files carry no ingestion time.
+            return Ok(Typed::new(
+                crate::datetime::datetime_lit(None),
+                ScalarType::DateTime,
+            ));
+        }
         if !is_aggregate(fname)
             && !SCALARS.contains(&fname)
             && let Some(simple) = crate::functions::registry::lookup(fname)
@@ -769,6 +801,34 @@ impl Planner<'_> {
         })
     }
 
+    /// `column_ifexists("Name", default)`: the column when the input has it, else the default.
+    fn column_ifexists(
+        &mut self,
+        args: &[ast::Arg],
+        row: &[ColumnInfo],
+        span: Span,
+    ) -> PResult<Typed> {
+        if args.len() != 2 {
+            return err(
+                "KQL1020",
+                "`column_ifexists` takes a column name and a default value",
+                span,
+            );
+        }
+        let name = self.scalar(&args[0].value, &[])?;
+        let Expr::Literal(ScalarValue::Utf8(Some(n)), _) = &name.expr else {
+            return err(
+                "KQL1060",
+                "column_ifexists needs a constant column name",
+                args[0].value.span,
+            );
+        };
+        if let Some(c) = row.iter().find(|c| &c.name == n) {
+            return Ok(Typed::new(column(&c.name), c.ty));
+        }
+        self.scalar(&args[1].value, row)
+    }
+
     /// A function from the registry: check arity, evaluate the arguments, ask the entry for
     /// the result type, call the kernel.
     fn simple_call(
@@ -929,6 +989,59 @@ impl Planner<'_> {
         let bad = |e: datafusion::error::DataFusionError| super::tabular::df_error(e, span);
         let (expr, ty, post): (Expr, T, Option<fn(Expr) -> Expr>) = match fname {
             "count" => (agg::count(lit(1i64)), T::Long, None),
+            "count_distinct" => {
+                let x = self.scalar(a[0], row)?;
+                (agg::count_distinct(x.expr), T::Long, None)
+            }
+            "take_anyif" | "anyif" => {
+                let x = self.scalar(a[0], row)?;
+                let c = cond(self, 1)?;
+                let e = agg::first_value(x.expr, vec![])
+                    .filter(c)
+                    .build()
+                    .map_err(bad)?;
+                (e, x.ty, None)
+            }
+            "stdevif" | "varianceif" | "stdevp" | "variancep" => {
+                let x = self.scalar(a[0], row)?;
+                let xe = cast(x.expr, DataType::Float64);
+                let mut e = match fname {
+                    "stdevif" => agg::stddev(xe),
+                    "varianceif" => agg::var_sample(xe),
+                    "stdevp" => agg::stddev_pop(xe),
+                    _ => agg::var_pop(xe),
+                };
+                if fname.ends_with("if") {
+                    e = e.filter(cond(self, 1)?).build().map_err(bad)?;
+                }
+                (e, T::Real, None)
+            }
+            "make_bag" | "make_bag_if" => {
+                let x = self.scalar(a[0], row)?;
+                let mut b = agg::array_agg(x.expr.clone()).filter(x.expr.clone().is_not_null());
+                if fname == "make_bag_if" {
+                    b = b.filter(cond(self, 1)?.and(x.expr.is_not_null()));
+                }
+                let e = b.build().map_err(bad)?;
+                (
+                    e,
+                    T::Dynamic,
+                    Some(dynamic::bag_merge_list_expr as fn(Expr) -> Expr),
+                )
+            }
+            "make_list_with_nulls" => {
+                let x = self.scalar(a[0], row)?;
+                let item = if x.ty == T::Dynamic {
+                    x.expr
+                } else {
+                    dynamic::to_dynamic_expr(x.expr)
+                };
+                (
+                    agg::array_agg(item),
+                    T::Dynamic,
+                    Some(dynamic::list_to_json_expr as fn(Expr) -> Expr),
+                )
+            }
             "countif" => {
                 let c = cond(self, 0)?;
                 (

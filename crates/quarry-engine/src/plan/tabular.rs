@@ -163,6 +163,22 @@ impl Planner<'_> {
                 }
                 match name.name.as_str() {
                     "materialize" | "view" if args.len() == 1 => self.tabular(&args[0].value),
+                    // `table("Name")`: a table (or tabular let) by a constant name.
+                    "table" if !args.is_empty() => {
+                        let v = self.scalar(&args[0].value, &[])?;
+                        let Expr::Literal(ScalarValue::Utf8(Some(t)), _) = &v.expr else {
+                            return err(
+                                "KQL1003",
+                                "table() needs a constant table name",
+                                args[0].value.span,
+                            );
+                        };
+                        let ident = ast::Ident {
+                            name: t.clone(),
+                            span: args[0].value.span,
+                        };
+                        self.table(&ident)
+                    }
                     _ => err(
                         "KQL1003",
                         format!("`{}(...)` is not a tabular function", name.name),

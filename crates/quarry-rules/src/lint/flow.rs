@@ -376,10 +376,9 @@ impl<'a> Flow<'a> {
             | ExprKind::Datatable { .. }
             | ExprKind::Union(_) => true,
             ExprKind::Paren(inner) => self.is_tabular(inner),
-            ExprKind::Name(id) => !matches!(
-                self.lookup(&id.name),
-                Some(Bind::Scalar(_) | Bind::Param)
-            ),
+            ExprKind::Name(id) => {
+                !matches!(self.lookup(&id.name), Some(Bind::Scalar(_) | Bind::Param))
+            }
             ExprKind::Call { name, .. } => {
                 matches!(name.name.as_str(), "materialize" | "view")
                     || matches!(self.lookup(&name.name), Some(Bind::Function))
@@ -551,8 +550,10 @@ impl<'a> Flow<'a> {
                 for p in pats {
                     self.check_pattern(p, &st);
                 }
-                st.cols.retain(|c| pats.iter().any(|p| glob(&p.pattern, &c.name)));
-                st.facts.retain(|k, _| pats.iter().any(|p| glob(&p.pattern, k)));
+                st.cols
+                    .retain(|c| pats.iter().any(|p| glob(&p.pattern, &c.name)));
+                st.facts
+                    .retain(|k, _| pats.iter().any(|p| glob(&p.pattern, k)));
                 st
             }
             PipeOpKind::ProjectReorder(pats) => {
@@ -577,9 +578,7 @@ impl<'a> Flow<'a> {
                 }
                 st
             }
-            PipeOpKind::Summarize {
-                aggregates, by, ..
-            } => {
+            PipeOpKind::Summarize { aggregates, by, .. } => {
                 let mut out = TableState {
                     table: st.table.clone(),
                     ..TableState::default()
@@ -868,7 +867,9 @@ impl<'a> Flow<'a> {
                 op: UnaryOp::Neg,
                 operand,
             } => match &unparen(operand).kind {
-                ExprKind::Literal(Literal::Long(Some(v))) => Some(vec![Val::Long(v.checked_neg()?)]),
+                ExprKind::Literal(Literal::Long(Some(v))) => {
+                    Some(vec![Val::Long(v.checked_neg()?)])
+                }
                 _ => None,
             },
             ExprKind::Name(id) => match self.lookup(&id.name) {
@@ -1105,19 +1106,20 @@ impl<'a> Flow<'a> {
         let ci = matches!(a.op, AtomOp::In { ci: true } | AtomOp::NotIn { ci: true });
         for (i, v) in a.values.iter().enumerate() {
             let Val::Str(s) = v else { continue };
-            let ok = documented
-                .iter()
-                .any(|d| if ci { d.to_lowercase() == s.to_lowercase() } else { d == s });
+            let ok = documented.iter().any(|d| {
+                if ci {
+                    d.to_lowercase() == s.to_lowercase()
+                } else {
+                    d == s
+                }
+            });
             if ok {
                 continue;
             }
             let span = a.value_spans.get(i).copied().unwrap_or(a.span);
             let mut d = Diagnostic::warning(
                 "QL0004",
-                format!(
-                    "`{}` never has the value \"{s}\" in {table}",
-                    a.column
-                ),
+                format!("`{}` never has the value \"{s}\" in {table}", a.column),
                 span,
             )
             .with_label(format!("not a documented {column} value"));
@@ -1127,9 +1129,7 @@ impl<'a> Flow<'a> {
                 .find(|(n, _)| *n == s.trim())
                 .filter(|_| column == "LogonType" && table == "DeviceLogonEvents");
             if let Some((n, name)) = number {
-                help.push(format!(
-                    "{table} names logon types: type {n} is \"{name}\""
-                ));
+                help.push(format!("{table} names logon types: type {n} is \"{name}\""));
             } else if let Some(c) = known::closest(s, documented.iter().copied()) {
                 help.push(format!("did you mean \"{c}\"?"));
             }
@@ -1280,7 +1280,9 @@ impl<'a> Flow<'a> {
                 self.learn(facts, left, source);
                 self.learn(facts, right, source);
             }
-            ExprKind::Binary { op: BinaryOp::Or, .. } => {
+            ExprKind::Binary {
+                op: BinaryOp::Or, ..
+            } => {
                 // `c == "a" or c == "b"`: c in ("a", "b").
                 let mut atoms = Vec::new();
                 let mut stack = vec![e];
@@ -1340,7 +1342,9 @@ impl<'a> Flow<'a> {
             Truth::Unknown => return,
         };
         let message = match (never, ctx) {
-            (true, Ctx::Where) => "`where` predicate is never true here, so it drops every row".to_string(),
+            (true, Ctx::Where) => {
+                "`where` predicate is never true here, so it drops every row".to_string()
+            }
             (true, Ctx::Aggregate(f)) if f == "countif" => {
                 "`countif` predicate is never true here, so it always counts 0".to_string()
             }
@@ -1350,7 +1354,9 @@ impl<'a> Flow<'a> {
             (true, Ctx::Condition(f)) => {
                 format!("`{f}` condition is never true here, so it always takes the other branch")
             }
-            (false, Ctx::Where) => "`where` predicate is always true here, so it filters nothing".to_string(),
+            (false, Ctx::Where) => {
+                "`where` predicate is always true here, so it filters nothing".to_string()
+            }
             (false, Ctx::Aggregate(f)) if f == "countif" => {
                 "`countif` predicate is always true here, so it counts every row (like `count()`)"
                     .to_string()
@@ -1421,7 +1427,9 @@ fn derived_name(e: &Expr) -> Option<String> {
     match &e.kind {
         ExprKind::Name(id) => Some(id.name.clone()),
         ExprKind::Paren(inner) => derived_name(inner),
-        ExprKind::Member { object, name } => Some(format!("{}_{}", derived_name(object)?, name.name)),
+        ExprKind::Member { object, name } => {
+            Some(format!("{}_{}", derived_name(object)?, name.name))
+        }
         ExprKind::Call { name, args } => {
             let first = args.first().and_then(|a| derived_name(&a.value));
             match name.name.as_str() {
@@ -1508,7 +1516,11 @@ fn restrict(f: &mut Facts, values: Vec<Val>, ci: bool, source: Source) {
             }
             match (old.ci, ci) {
                 (false, false) => Allowed {
-                    values: old.values.into_iter().filter(|v| values.contains(v)).collect(),
+                    values: old
+                        .values
+                        .into_iter()
+                        .filter(|v| values.contains(v))
+                        .collect(),
                     ci: false,
                     source,
                 },
@@ -1530,7 +1542,11 @@ fn restrict(f: &mut Facts, values: Vec<Val>, ci: bool, source: Source) {
                     source,
                 },
                 (true, true) => Allowed {
-                    values: old.values.into_iter().filter(|v| values.contains(v)).collect(),
+                    values: old
+                        .values
+                        .into_iter()
+                        .filter(|v| values.contains(v))
+                        .collect(),
                     ci: true,
                     source,
                 },
@@ -1618,7 +1634,10 @@ fn eval_in(a: &Atom, values: &[Val], ci: bool, f: &Facts) -> Truth {
             .any(|x| x.value.same_kind(v) && x.value.matches(v, x.ci || ci) && (x.ci || !ci))
     });
     if excluded_all
-        && let Some(x) = f.excluded.iter().find(|x| values.iter().any(|v| x.value.matches(v, true)))
+        && let Some(x) = f
+            .excluded
+            .iter()
+            .find(|x| values.iter().any(|v| x.value.matches(v, true)))
     {
         return Truth::Never(reason(
             x.source,

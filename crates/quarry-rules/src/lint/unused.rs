@@ -11,7 +11,9 @@ pub fn check(script: &ast::Script, src: &str) -> Vec<Diagnostic> {
     for (i, s) in stmts.iter().enumerate() {
         match s {
             Statement::Let(l) => {
-                let used = stmts[i + 1..].iter().any(|later| stmt_uses(later, &l.name.name));
+                let used = stmts[i + 1..]
+                    .iter()
+                    .any(|later| stmt_uses(later, &l.name.name));
                 if !used {
                     out.push(unused(l, &stmts[i + 1..]));
                 }
