@@ -5,6 +5,7 @@
 use clap::{Args, ValueEnum};
 use quarry_rules::rule::{LoadError, is_rule_file, load_rule, load_rule_file, rule_files};
 use quarry_syntax::{Diagnostic, Severity, Span};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -70,9 +71,10 @@ fn lint_file(result: Result<quarry_rules::Rule, LoadError>) -> (Vec<Diagnostic>,
             (d, text.to_string())
         }
         Err(e) => {
-            let d = e.diagnostic.clone().unwrap_or_else(|| {
-                Diagnostic::error("QL0007", e.message.clone(), Span::default())
-            });
+            let d = e
+                .diagnostic
+                .clone()
+                .unwrap_or_else(|| Diagnostic::error("QL0007", e.message.clone(), Span::default()));
             (vec![d], e.text)
         }
     }
@@ -99,6 +101,8 @@ pub fn run(args: LintArgs) -> ExitCode {
     }
     let (mut errors, mut warnings, mut hints) = (0usize, 0usize, 0usize);
     let mut json = Vec::new();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
     for f in &files {
         let name = f.display().to_string();
         let loaded = load_rule_file(f);
@@ -120,15 +124,19 @@ pub fn run(args: LintArgs) -> ExitCode {
         match args.format {
             LintFormat::Text => {
                 for d in &diags {
-                    println!("{}", d.render(&name, &text));
+                    if writeln!(out, "{}", d.render(&name, &text)).is_err() {
+                        // Standard output closed (e.g. piped into `head`): stop quietly.
+                        return ExitCode::from(1);
+                    }
                 }
             }
             LintFormat::Json => json.extend(diags.iter().map(|d| diagnostic_json(&name, &text, d))),
         }
     }
     if args.format == LintFormat::Json {
-        let text = serde_json::to_string_pretty(&serde_json::Value::Array(json)).unwrap_or_default();
-        println!("{text}");
+        let text =
+            serde_json::to_string_pretty(&serde_json::Value::Array(json)).unwrap_or_default();
+        let _ = writeln!(out, "{text}");
     }
     eprintln!(
         "{} file(s) checked: {errors} error(s), {warnings} warning(s), {hints} hint(s)",
@@ -176,5 +184,8 @@ pub fn print_query_warnings(source_name: &str, text: &str) {
         "{}",
         quarry_syntax::diagnostic::render_all(&diags, source_name, text)
     );
-    eprintln!("(lint: {} finding(s); --no-lint turns these off)\n", diags.len());
+    eprintln!(
+        "(lint: {} finding(s); --no-lint turns these off)\n",
+        diags.len()
+    );
 }

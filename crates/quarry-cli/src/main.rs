@@ -1,5 +1,7 @@
 //! `quarry`: run KQL hunting queries over log files.
 
+mod hunt;
+mod lint;
 mod render;
 
 use clap::{Args, Parser, Subcommand};
@@ -37,6 +39,24 @@ enum Command {
   quarry query -f hunt.kql --table DeviceLogonEvents=logs/*.jsonl \\
       --param ServiceAccountPatterns='[\"svc_\",\"sa_\"]' --now 2024-03-02T00:00:00Z")]
     Query(QueryArgs),
+    /// Check rule and query files for likely mistakes (codes QL0001..., see docs/lint/).
+    #[command(after_help = "EXAMPLES:
+  quarry lint rules/ ../hunts/suspicious.kql
+  quarry lint --format json rules/ > findings.json    # exit status 1 when anything is found")]
+    Lint(lint::LintArgs),
+    /// Run a pack of rules (built-in, or --rules DIR|FILE) over bound tables and emit alerts.
+    #[command(after_help = "EXAMPLES:
+  quarry hunt --table DeviceLogonEvents=exports/ --since 2024-03-01 --until 2024-03-08
+  quarry hunt --rules my-rules/ --table SecurityEvent=evtx/ --table DeviceLogonEvents=ah.jsonl \\
+      --param ServiceAccountPatterns='[\"svc_\",\"adm_\"]' --format ndjson --output alerts.ndjson")]
+    Hunt(hunt::HuntArgs),
+    /// List the known tables (their columns get their documented types from any format).
+    Tables,
+    /// Show the columns and types of a known table.
+    Schema {
+        /// The table name (exact case), e.g. SecurityEvent.
+        table: String,
+    },
 }
 
 #[derive(Args)]
@@ -67,11 +87,16 @@ struct QueryArgs {
     /// failing; a count per file and kind is printed on stderr at the end.
     #[arg(long)]
     skip_bad_rows: bool,
+    /// Do not print lint warnings (QL codes) about the query before running it.
+    #[arg(long)]
+    no_lint: bool,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Deeply nested queries recurse in the planner and optimiser: give workers room.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .thread_stack_size(16 * 1024 * 1024)
         .enable_all()
         .build()
     {
@@ -83,6 +108,36 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Query(args) => runtime.block_on(run_query(args)),
+        Command::Lint(args) => lint::run(args),
+        Command::Hunt(args) => runtime.block_on(hunt::run(args)),
+        Command::Tables => {
+            for t in quarry_sources::schemas::known_tables() {
+                let n = quarry_sources::schemas::known_schema(t).map_or(0, |s| s.fields().len());
+                let from = if quarry_sources::windows::WinTable::from_name(t).is_some() {
+                    "CSV/JSON/Parquet exports; Windows events (.evtx, Mordor/Winlogbeat/Sentinel JSON)"
+                } else {
+                    "CSV/JSON/Parquet exports"
+                };
+                println!("{t}\t{n} columns\t{from}");
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Schema { table } => match quarry_sources::schemas::known_schema(&table) {
+            Some(s) => {
+                for f in s.fields() {
+                    println!(
+                        "{}:{}",
+                        f.name(),
+                        quarry_sources::types::kql_type_of(f).name()
+                    );
+                }
+                ExitCode::SUCCESS
+            }
+            None => fail(format!(
+                "unknown table {table} (known: {})",
+                quarry_sources::schemas::known_tables().join(", ")
+            )),
+        },
     }
 }
 
@@ -168,6 +223,9 @@ async fn run_query(args: QueryArgs) -> ExitCode {
         Err(e) => return fail(e),
     };
     let options = PlanOptions { now_ns, params };
+    if !args.no_lint {
+        lint::print_query_warnings(&source_name, &text);
+    }
     let planned = match engine.plan(&text, &options) {
         Ok(p) => p,
         Err(QueryError::Diagnostics(diags)) => {
@@ -239,7 +297,15 @@ async fn run_query(args: QueryArgs) -> ExitCode {
         }
     }
 
+    for note in report.notes() {
+        eprintln!("note: {note}");
+    }
     for s in report.summary() {
+        if s.kind == quarry_sources::BadRowKind::BadEvent {
+            // Where: in the notes (chunk, record or line).
+            eprintln!("skipped {} {}(s) in {}", s.count, s.kind, s.file.display());
+            continue;
+        }
         eprintln!(
             "skipped {} {} row(s) in {} (first at line {})",
             s.count,

@@ -451,3 +451,512 @@ fn query_errors_show_a_caret_under_the_span() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/file.csv"));
 }
+
+// ---- Windows event logs (EVTX, Mordor/Winlogbeat/Sentinel JSON) as hunting tables ----
+
+fn data(rel: &str) -> String {
+    shared().join("data").join(rel).display().to_string()
+}
+
+/// All real Windows-event samples bound to `table` (three directories).
+fn sample_bindings(table: &str) -> Vec<String> {
+    [
+        "sbousseaden-evtx-attack-samples",
+        "hayabusa-sample-evtx",
+        "otrf-security-datasets",
+    ]
+    .iter()
+    .map(|d| format!("{table}={}", data(d)))
+    .collect()
+}
+
+fn query_csv(query_args: &[&str], bindings: &[String]) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut args: Vec<&str> = query_args.to_vec();
+    for b in bindings {
+        args.push("--table");
+        args.push(b);
+    }
+    args.extend(["--format", "csv"]);
+    parse_csv(&ok_stdout(&quarry(&args)))
+}
+
+#[test]
+fn seed_hunt_over_the_real_windows_samples_is_empty() {
+    // The public samples have no svc_/service_/sa_ account with an Interactive or
+    // RemoteInteractive logon (../shared/data/README.md), so Kusto's answer is no rows.
+    for q in [SEED, RULE] {
+        let (h, rows) = query_csv(&["query", "-f", q], &sample_bindings("DeviceLogonEvents"));
+        assert_eq!(
+            h,
+            [
+                "Timestamp",
+                "AccountName",
+                "LogonType",
+                "TotalLogons",
+                "SuccessfulLogons",
+                "FailedAttempts",
+                "UniqueDevices"
+            ]
+        );
+        assert!(rows.is_empty(), "{q}: {rows:?}");
+    }
+    // The same input does hold interactive logons, so the empty answer is the hunt's.
+    let (_, rows) = query_csv(
+        &[
+            "query",
+            "DeviceLogonEvents | where LogonType in ('Interactive', 'RemoteInteractive') | count",
+        ],
+        &sample_bindings("DeviceLogonEvents"),
+    );
+    // README: 4624 LT2 15, 4625 LT2 17, 4624 LT10 3.
+    assert_eq!(rows, [["35"]]);
+}
+
+/// One Mordor-layout (flattened NXLog) 4624/4625 line.
+fn mordor_logon(
+    time: &str,
+    host: &str,
+    id: u32,
+    account: &str,
+    logon_type: u32,
+    channel: &str,
+) -> serde_json::Value {
+    serde_json::json!({
+        "@timestamp": time, "EventID": id, "Channel": channel, "Hostname": host,
+        "SourceName": "Microsoft-Windows-Security-Auditing",
+        "Keywords": if id == 4625 { -9218868437227405312i64 } else { -9214364837600034816i64 },
+        "TargetUserName": account, "TargetDomainName": "CORP", "TargetUserSid": "S-1-5-21-1-2-3-1001",
+        "TargetLogonId": "0x1234", "LogonType": logon_type.to_string(), "IpAddress": "10.0.0.5",
+        "IpPort": "50000", "WorkstationName": "WS01", "LogonProcessName": "User32",
+        "AuthenticationPackageName": "Negotiate", "Status": if id == 4625 { "0xc000006d" } else { "0x0" },
+        "SubStatus": if id == 4625 { "0xc000006a" } else { "0x0" },
+        "SubjectUserName": "HOST$", "SubjectDomainName": "CORP", "ProcessName": "C:\\Windows\\System32\\winlogon.exe",
+    })
+}
+
+/// Labelled positives and negatives for the service-account hunt, built here (the public
+/// samples have none): Mordor flattened lines plus one Winlogbeat line.
+fn write_service_account_fixture(dir: &Path) -> PathBuf {
+    let mut lines = vec![
+        // positives
+        mordor_logon(
+            "2024-03-01T10:05:00Z",
+            "HOST1",
+            4624,
+            "svc_backup",
+            2,
+            "Security",
+        ),
+        mordor_logon(
+            "2024-03-01T10:20:00Z",
+            "HOST2",
+            4625,
+            "svc_backup",
+            2,
+            "security",
+        ),
+        mordor_logon(
+            "2024-03-01T11:30:00Z",
+            "HOST1",
+            4624,
+            "svc_backup",
+            10,
+            "Security",
+        ),
+        mordor_logon(
+            "2024-03-01T10:00:00Z",
+            "HOST3",
+            4624,
+            "sa_sql",
+            10,
+            "Security",
+        ),
+        mordor_logon(
+            "2024-03-01T10:59:59Z",
+            "HOST3",
+            4625,
+            "service_web",
+            10,
+            "Security",
+        ),
+        // negatives: network/service/cached logons, other prefixes, case, other events
+        mordor_logon(
+            "2024-03-01T10:10:00Z",
+            "HOST1",
+            4624,
+            "svc_backup",
+            3,
+            "Security",
+        ),
+        mordor_logon(
+            "2024-03-01T10:10:00Z",
+            "HOST1",
+            4624,
+            "svc_batch",
+            5,
+            "Security",
+        ),
+        mordor_logon(
+            "2024-03-01T10:10:00Z",
+            "HOST1",
+            4624,
+            "svc_cache",
+            11,
+            "Security",
+        ),
+        mordor_logon(
+            "2024-03-01T10:10:00Z",
+            "HOST1",
+            4624,
+            "SVC_upper",
+            2,
+            "Security",
+        ),
+        mordor_logon(
+            "2024-03-01T10:10:00Z",
+            "HOST1",
+            4624,
+            "alice",
+            2,
+            "Security",
+        ),
+        mordor_logon(
+            "2024-03-01T10:10:00Z",
+            "HOST1",
+            4634,
+            "svc_backup",
+            2,
+            "Security",
+        ),
+    ];
+    lines.push(serde_json::json!({
+        "@timestamp": "2024-03-01T12:00:01Z", "event_id": 4624, "log_name": "Security",
+        "computer_name": "HOST4", "source_name": "Microsoft-Windows-Security-Auditing",
+        "keywords": ["Audit Success"],
+        "event_data": {"TargetUserName": "svc_wlb", "TargetDomainName": "CORP", "LogonType": "2"}
+    }));
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let p = dir.join("labelled_logons.json");
+    std::fs::write(&p, text).expect("write fixture");
+    p
+}
+
+#[test]
+fn seed_hunt_finds_labelled_service_account_logons_in_mordor_json() {
+    let dir = tempfile::TempDir::new().expect("tmp");
+    let p = write_service_account_fixture(dir.path());
+    let binding = vec![format!("DeviceLogonEvents={}", p.display())];
+    let sorted = |mut rows: Vec<Vec<String>>| {
+        rows.sort();
+        rows
+    };
+    let row = |r: &[&str]| r.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    // The seed verbatim: its success/failure counts read LogonType, so they are always 0.
+    let (_, rows) = query_csv(&["query", "-f", SEED], &binding);
+    assert_eq!(
+        sorted(rows),
+        sorted(vec![
+            row(&[
+                "2024-03-01T10:00:00Z",
+                "sa_sql",
+                "RemoteInteractive",
+                "1",
+                "0",
+                "0",
+                "1"
+            ]),
+            row(&[
+                "2024-03-01T10:00:00Z",
+                "service_web",
+                "RemoteInteractive",
+                "1",
+                "0",
+                "0",
+                "1"
+            ]),
+            row(&[
+                "2024-03-01T10:00:00Z",
+                "svc_backup",
+                "Interactive",
+                "2",
+                "0",
+                "0",
+                "2"
+            ]),
+            row(&[
+                "2024-03-01T11:00:00Z",
+                "svc_backup",
+                "RemoteInteractive",
+                "1",
+                "0",
+                "0",
+                "1"
+            ]),
+            row(&[
+                "2024-03-01T12:00:00Z",
+                "svc_wlb",
+                "Interactive",
+                "1",
+                "0",
+                "0",
+                "1"
+            ]),
+        ])
+    );
+    // The corrected rule counts outcomes from ActionType.
+    let (_, rows) = query_csv(&["query", "-f", RULE], &binding);
+    assert_eq!(
+        sorted(rows),
+        sorted(vec![
+            row(&[
+                "2024-03-01T10:00:00Z",
+                "sa_sql",
+                "RemoteInteractive",
+                "1",
+                "1",
+                "0",
+                "1"
+            ]),
+            row(&[
+                "2024-03-01T10:00:00Z",
+                "service_web",
+                "RemoteInteractive",
+                "1",
+                "0",
+                "1",
+                "1"
+            ]),
+            row(&[
+                "2024-03-01T10:00:00Z",
+                "svc_backup",
+                "Interactive",
+                "2",
+                "1",
+                "1",
+                "2"
+            ]),
+            row(&[
+                "2024-03-01T11:00:00Z",
+                "svc_backup",
+                "RemoteInteractive",
+                "1",
+                "1",
+                "0",
+                "1"
+            ]),
+            row(&[
+                "2024-03-01T12:00:00Z",
+                "svc_wlb",
+                "Interactive",
+                "1",
+                "1",
+                "0",
+                "1"
+            ]),
+        ])
+    );
+    // The same positives mixed into the real samples give the same answer.
+    let mut all = sample_bindings("DeviceLogonEvents");
+    all.extend(binding);
+    let (_, mixed) = query_csv(&["query", "-f", RULE], &all);
+    assert_eq!(mixed.len(), 5);
+}
+
+#[test]
+fn security_event_4624_joins_4688_on_logon_id() {
+    // runas: hack1's interactive logon 0xa6f5fc2 then the processes it started.
+    let (h, rows) = query_csv(
+        &[
+            "query",
+            "SecurityEvent | where EventID == 4624 \
+             | project Computer, LogonId = TargetLogonId, TargetUserName, LogonType \
+             | join kind=inner (SecurityEvent | where EventID == 4688 \
+                 | project Computer, LogonId = SubjectLogonId, NewProcessName) on Computer, LogonId \
+             | project Computer, LogonId, TargetUserName, LogonType, NewProcessName \
+             | order by NewProcessName asc",
+        ],
+        &sample_bindings("SecurityEvent"),
+    );
+    assert_eq!(
+        h,
+        [
+            "Computer",
+            "LogonId",
+            "TargetUserName",
+            "LogonType",
+            "NewProcessName"
+        ]
+    );
+    assert_eq!(
+        rows,
+        [
+            [
+                "FS03.offsec.lan",
+                "0xa6f5fc2",
+                "hack1",
+                "2",
+                r"C:\Windows\System32\conhost.exe"
+            ],
+            [
+                "FS03.offsec.lan",
+                "0xa6f5fc2",
+                "hack1",
+                "2",
+                r"C:\Windows\System32\ctfmon.exe"
+            ],
+        ]
+    );
+    // The same files feed two tables in one query: each RDP logon row of DeviceLogonEvents
+    // meets the SecurityEvent rows of its host and time.
+    let mut b = sample_bindings("SecurityEvent");
+    b.extend(sample_bindings("DeviceLogonEvents"));
+    let (_, rows) = query_csv(
+        &[
+            "query",
+            "DeviceLogonEvents | where LogonType == 'RemoteInteractive' | project DeviceName, Timestamp \
+             | join kind=inner (SecurityEvent | where EventID == 4624 \
+                 | project DeviceName = Computer, Timestamp = TimeGenerated, LogonTypeName) \
+                 on DeviceName, Timestamp \
+             | where LogonTypeName == '10 - RemoteInteractive' | count",
+        ],
+        &b,
+    );
+    // PC02's RDP logon meets itself; WORKSTATION5's two RDP logons share their second
+    // (NXLog times have second precision), so each meets both: 1 + 2 × 2.
+    assert_eq!(rows, [["5"]]);
+}
+
+#[test]
+fn device_process_events_from_sysmon_and_4688() {
+    // Independent expectation: plain JSON parsing of the OTRF files and the EVTX 4688 count.
+    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
+    for e in std::fs::read_dir(shared().join("data/otrf-security-datasets")).expect("dir") {
+        let p = e.expect("entry").path();
+        if p.to_string_lossy().contains("m365d") {
+            continue;
+        }
+        for line in std::fs::read_to_string(&p).expect("read").lines() {
+            let v: serde_json::Value = serde_json::from_str(line).expect("json");
+            let id = v.get("EventID").and_then(|x| x.as_i64());
+            let chan = v.get("Channel").and_then(|x| x.as_str()).unwrap_or("");
+            let image = match (id, chan) {
+                (Some(1), "Microsoft-Windows-Sysmon/Operational") => v.get("Image"),
+                (Some(4688), c) if c.eq_ignore_ascii_case("security") => v.get("NewProcessName"),
+                _ => None,
+            };
+            if let Some(img) = image.and_then(|x| x.as_str()) {
+                let name = img.rsplit('\\').next().unwrap_or(img).to_string();
+                *expected.entry(name).or_default() += 1;
+            }
+        }
+    }
+    assert!(expected.contains_key("net.exe"), "{expected:?}");
+    let (_, rows) = query_csv(
+        &[
+            "query",
+            "DeviceProcessEvents | summarize n = count() by FileName | order by FileName asc",
+        ],
+        &[format!(
+            "DeviceProcessEvents={}",
+            data("otrf-security-datasets")
+        )],
+    );
+    let ours: BTreeMap<String, u64> = rows
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].parse().expect("n")))
+        .collect();
+    assert_eq!(ours, expected);
+    // Sysmon 1 columns: parent, command line, hashes.
+    let (_, rows) = query_csv(
+        &[
+            "query",
+            "DeviceProcessEvents | where FileName == 'net.exe' \
+             | project AccountDomain, AccountName, InitiatingProcessFileName, SHA1, ProcessCommandLine | take 1",
+        ],
+        &[format!(
+            "DeviceProcessEvents={}",
+            data("otrf-security-datasets/empire_samr_domain_admins_full.json")
+        )],
+    );
+    assert_eq!(
+        rows,
+        [[
+            "THESHIRE",
+            "sbeavers",
+            "powershell.exe",
+            "5b9ea3c45a11d4aeb1b1ac0f72c4c19308fc7d0b",
+            r#""C:\windows\system32\net.exe" group "Domain Admins" /domain"#
+        ]]
+    );
+}
+
+#[test]
+fn device_network_events_from_sysmon_3() {
+    let (_, rows) = query_csv(
+        &[
+            "query",
+            "DeviceNetworkEvents | summarize n = count() by ActionType, Protocol | order by ActionType asc",
+        ],
+        &[format!(
+            "DeviceNetworkEvents={}",
+            data("otrf-security-datasets/covenant_sharpsc_query_full.json")
+        )],
+    );
+    let total: u64 = rows.iter().map(|r| r[2].parse::<u64>().expect("n")).sum();
+    assert_eq!(total, 12, "{rows:?}"); // README: 12 Sysmon event 3 records
+}
+
+#[test]
+fn tables_and_schema_commands() {
+    let out = ok_stdout(&quarry(&["tables"]));
+    for t in [
+        "DeviceLogonEvents",
+        "SecurityEvent",
+        "DeviceProcessEvents",
+        "DeviceNetworkEvents",
+        "WindowsEvent",
+        "Event",
+    ] {
+        assert!(
+            out.lines().any(|l| l.starts_with(&format!("{t}\t"))),
+            "{out}"
+        );
+    }
+    let out = ok_stdout(&quarry(&["schema", "SecurityEvent"]));
+    assert!(out.lines().any(|l| l == "LogonType:int"), "{out}");
+    assert!(out.lines().any(|l| l == "TimeGenerated:datetime"), "{out}");
+    let out = quarry(&["schema", "NoSuchTable"]);
+    assert!(!out.status.success());
+}
+
+#[test]
+fn corrupt_evtx_stops_with_file_and_chunk_or_is_skipped_with_counts() {
+    let dir = tempfile::TempDir::new().expect("tmp");
+    let src = shared().join("data/hayabusa-sample-evtx/smb-password-guessing-security.evtx");
+    let mut bytes = std::fs::read(src).expect("read");
+    bytes.truncate(4096 + 65536 + 5000);
+    let p = dir.path().join("cut.evtx");
+    std::fs::write(&p, bytes).expect("write");
+    let binding = format!("SecurityEvent={}", p.display());
+    let out = quarry(&["query", "SecurityEvent | count", "--table", &binding]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cut.evtx") && err.contains("chunk 1"), "{err}");
+    let out = quarry(&[
+        "query",
+        "SecurityEvent | count",
+        "--table",
+        &binding,
+        "--skip-bad-rows",
+        "--format",
+        "csv",
+    ]);
+    let text = ok_stdout(&out);
+    let (_, rows) = parse_csv(&text);
+    assert!(rows[0][0].parse::<u64>().expect("count") > 100);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cut.evtx: read") && err.contains("skipped 1"),
+        "{err}"
+    );
+}

@@ -105,6 +105,7 @@ fn main() -> ExitCode {
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_stack_size(16 * 1024 * 1024)
         .enable_all()
         .build()
     {

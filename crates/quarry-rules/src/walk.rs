@@ -45,6 +45,9 @@ pub fn children(e: &Expr) -> Vec<&Expr> {
             out.extend(u.params.iter().map(|p| &p.value));
             out.extend(u.tables.iter());
         }
+        // Sources the linter does not look into (externaldata, evaluate, search, find, and
+        // forms added later).
+        _ => {}
     }
     out
 }
@@ -83,7 +86,8 @@ pub fn op_children(op: &PipeOpKind) -> Vec<&Expr> {
             out.extend(u.params.iter().map(|p| &p.value));
             out.extend(u.tables.iter());
         }
-        PipeOpKind::Join { params, right, on } => {
+        PipeOpKind::Invoke(e) | PipeOpKind::Sample(e) => out.push(e),
+        PipeOpKind::Join { params, right, on } | PipeOpKind::Lookup { params, right, on } => {
             out.extend(params.iter().map(|p| &p.value));
             out.push(right);
             for c in on {
@@ -93,6 +97,8 @@ pub fn op_children(op: &PipeOpKind) -> Vec<&Expr> {
                 }
             }
         }
+        // Operators whose expressions the linter does not look into.
+        _ => {}
     }
     out
 }

@@ -252,6 +252,21 @@ pub fn prepare(
             }
         }
     }
+    // A query's own `where Timestamp > ago(30d)` is a window too (for the notes only).
+    if window.is_none()
+        && !explicit
+        && let Some(ns) = own_ago_window(&rule.query)
+    {
+        window = Some(Window {
+            from_ns: now.checked_sub(ns),
+            to_ns: None,
+            why: format!(
+                "the query's own ago({}) before now() = {}",
+                span_text(ns),
+                iso(now)
+            ),
+        });
+    }
     let period = rule.schedule.as_ref().and_then(|s| s.period_ns);
     let (from, to, why) = if explicit {
         (
@@ -333,6 +348,48 @@ pub fn prepare(
         windowed,
         notes,
     })
+}
+
+/// The largest `ago(<timespan literal>)` compared with `>`/`>=` against `Timestamp` or
+/// `TimeGenerated` anywhere in the query, in ns.
+pub fn own_ago_window(query: &str) -> Option<i64> {
+    use quarry_syntax::ast::{BinaryOp, ExprKind, Literal};
+    let parsed = quarry_syntax::parse(query);
+    let mut best: Option<i64> = None;
+    let mut visit = |e: &quarry_syntax::ast::Expr| {
+        let ExprKind::Binary { op, left, right } = &e.kind else {
+            return;
+        };
+        let (col, call) = match op {
+            BinaryOp::Gt | BinaryOp::Ge => (left, right),
+            BinaryOp::Lt | BinaryOp::Le => (right, left),
+            _ => return,
+        };
+        let ExprKind::Name(c) = &col.kind else { return };
+        if c.name != "Timestamp" && c.name != "TimeGenerated" {
+            return;
+        }
+        if let ExprKind::Call { name, args } = &call.kind
+            && name.name == "ago"
+            && let [arg] = args.as_slice()
+            && let ExprKind::Literal(Literal::TimeSpan(Some(ticks))) = &arg.value.kind
+            && let Some(ns) = ticks.checked_mul(100)
+        {
+            best = Some(best.map_or(ns, |b: i64| b.max(ns)));
+        }
+    };
+    for s in &parsed.script.statements {
+        let e = match s {
+            Statement::Query(e) => e,
+            Statement::Let(l) => match &l.value {
+                quarry_syntax::ast::LetValue::Expr(e) => e,
+                _ => continue,
+            },
+            Statement::Set { .. } => continue,
+        };
+        crate::walk::walk(e, &mut visit);
+    }
+    best
 }
 
 #[cfg(test)]

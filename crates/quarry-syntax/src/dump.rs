@@ -20,6 +20,11 @@ use std::fmt::Write as _;
 /// Dumps a whole script, one statement per line.
 pub fn dump_script(script: &Script) -> String {
     let mut out = String::new();
+    for d in &script.declarations {
+        out.push_str("(declare-query-parameters ");
+        params_list(&mut out, &d.params, 0);
+        out.push_str(")\n");
+    }
     for (i, s) in script.statements.iter().enumerate() {
         if i > 0 {
             out.push('\n');
@@ -62,8 +67,21 @@ fn let_stmt(out: &mut String, l: &LetStatement, ind: usize) {
 }
 
 fn function(out: &mut String, tag: &str, f: &FunctionDef, ind: usize) {
-    let _ = write!(out, "({tag} (");
-    for (i, p) in f.params.iter().enumerate() {
+    let _ = write!(out, "({tag} ");
+    params_list(out, &f.params, ind);
+    for l in &f.body_lets {
+        newline(out, ind + 2);
+        let_stmt(out, l, ind + 2);
+    }
+    newline(out, ind + 2);
+    expr(out, &f.body, ind + 2);
+    out.push(')');
+}
+
+/// `((name type [default]) ...)`.
+fn params_list(out: &mut String, ps: &[Param], ind: usize) {
+    out.push('(');
+    for (i, p) in ps.iter().enumerate() {
         if i > 0 {
             out.push(' ');
         }
@@ -79,13 +97,6 @@ fn function(out: &mut String, tag: &str, f: &FunctionDef, ind: usize) {
         }
         out.push(')');
     }
-    out.push(')');
-    for l in &f.body_lets {
-        newline(out, ind + 2);
-        let_stmt(out, l, ind + 2);
-    }
-    newline(out, ind + 2);
-    expr(out, &f.body, ind + 2);
     out.push(')');
 }
 
@@ -333,6 +344,176 @@ fn expr(out: &mut String, e: &Expr, ind: usize) {
             out.push(')');
         }
         ExprKind::Union(spec) => union(out, spec, ind),
+        ExprKind::ExternalData(x) => {
+            out.push_str("(externaldata ");
+            column_decls(out, &x.columns);
+            out.push(' ');
+            list(out, &x.uris, ind);
+            if !x.properties.is_empty() {
+                out.push_str(" (with");
+                props(out, &x.properties, ind);
+                out.push(')');
+            }
+            out.push(')');
+        }
+        ExprKind::Evaluate(x) => evaluate(out, x, ind),
+        ExprKind::Search(x) => search(out, x, ind),
+        ExprKind::Find(x) => {
+            out.push_str("(find");
+            params(out, &x.params, ind);
+            if !x.tables.is_empty() {
+                out.push_str(" (in");
+                for t in &x.tables {
+                    out.push(' ');
+                    expr(out, t, ind);
+                }
+                out.push(')');
+            }
+            out.push_str(" (where ");
+            expr(out, &x.predicate, ind);
+            out.push(')');
+            match &x.project {
+                None => {}
+                Some(FindProject::Smart) => out.push_str(" (project-smart)"),
+                Some(FindProject::Columns(cols)) => {
+                    out.push_str(" (project");
+                    for c in cols {
+                        out.push(' ');
+                        match &c.ty {
+                            Some(t) => {
+                                out.push_str("(: ");
+                                expr(out, &c.expr, ind);
+                                let _ = write!(out, " {})", t.ty.name());
+                            }
+                            None => expr(out, &c.expr, ind),
+                        }
+                    }
+                    out.push(')');
+                }
+            }
+            out.push(')');
+        }
+    }
+}
+
+/// ` (name value)...` for property lists.
+fn props(out: &mut String, ps: &[OpParam], ind: usize) {
+    for p in ps {
+        let _ = write!(out, " ({} ", p.name.name);
+        expr(out, &p.value, ind);
+        out.push(')');
+    }
+}
+
+fn evaluate(out: &mut String, x: &EvaluateSpec, ind: usize) {
+    out.push_str("(evaluate");
+    params(out, &x.params, ind);
+    let _ = write!(out, " (call {}", ident(&x.plugin.name));
+    args(out, &x.args, ind);
+    out.push(')');
+    if let Some(schema) = &x.output_schema {
+        out.push_str(" (schema ");
+        if schema.star {
+            out.push_str("* ");
+        }
+        column_decls(out, &schema.columns);
+        out.push(')');
+    }
+    out.push(')');
+}
+
+fn args(out: &mut String, args: &[Arg], ind: usize) {
+    for a in args {
+        out.push(' ');
+        match &a.name {
+            Some(n) => {
+                let _ = write!(out, "(arg {} ", ident(&n.name));
+                expr(out, &a.value, ind);
+                out.push(')');
+            }
+            None => expr(out, &a.value, ind),
+        }
+    }
+}
+
+fn search(out: &mut String, x: &SearchSpec, ind: usize) {
+    out.push_str("(search");
+    params(out, &x.params, ind);
+    if !x.tables.is_empty() {
+        out.push_str(" (in");
+        for t in &x.tables {
+            out.push(' ');
+            expr(out, t, ind);
+        }
+        out.push(')');
+    }
+    out.push(' ');
+    expr(out, &x.predicate, ind);
+    out.push(')');
+}
+
+/// A subquery: `(subquery` then one `| (op)` per line, indented.
+fn subquery(out: &mut String, q: &Subquery, ind: usize) {
+    out.push_str("(subquery");
+    for op in &q.ops {
+        newline(out, ind + 2);
+        out.push_str("| ");
+        pipe_op(out, op, ind + 4);
+    }
+    out.push(')');
+}
+
+fn mv_items(out: &mut String, items: &[MvExpandItem], ind: usize) {
+    for it in items {
+        out.push(' ');
+        if let Some(t) = &it.to_type {
+            let _ = write!(out, "(to {} ", t.ty.name());
+        }
+        match &it.name {
+            Some(n) => {
+                let _ = write!(out, "(= {} ", ident(&n.name));
+                expr(out, &it.expr, ind);
+                out.push(')');
+            }
+            None => expr(out, &it.expr, ind),
+        }
+        if it.to_type.is_some() {
+            out.push(')');
+        }
+    }
+}
+
+fn limit(out: &mut String, l: &Option<Expr>, ind: usize) {
+    if let Some(l) = l {
+        out.push_str(" (limit ");
+        expr(out, l, ind);
+        out.push(')');
+    }
+}
+
+fn join_on(out: &mut String, on: &[JoinCondition], ind: usize) {
+    out.push_str(" (on");
+    for c in on {
+        out.push(' ');
+        match c {
+            JoinCondition::Column(i) => out.push_str(&ident(&i.name)),
+            JoinCondition::Equal { left, right } => {
+                out.push_str("(== ");
+                expr(out, left, ind);
+                out.push(' ');
+                expr(out, right, ind);
+                out.push(')');
+            }
+        }
+    }
+    out.push(')');
+}
+
+fn direction(out: &mut String, d: Option<SortDirection>) {
+    match d {
+        Some(SortDirection::Asc) => out.push_str(" asc"),
+        Some(SortDirection::Desc) => out.push_str(" desc"),
+        None => {}
     }
 }
 
@@ -476,21 +657,8 @@ fn pipe_op(out: &mut String, op: &PipeOp, ind: usize) {
             params(out, ps, ind);
             out.push(' ');
             expr(out, right, ind);
-            out.push_str(" (on");
-            for c in on {
-                out.push(' ');
-                match c {
-                    JoinCondition::Column(i) => out.push_str(&ident(&i.name)),
-                    JoinCondition::Equal { left, right } => {
-                        out.push_str("(== ");
-                        expr(out, left, ind);
-                        out.push(' ');
-                        expr(out, right, ind);
-                        out.push(')');
-                    }
-                }
-            }
-            out.push_str("))");
+            join_on(out, on, ind);
+            out.push(')');
         }
         PipeOpKind::As(name) => {
             let _ = write!(out, "(as {})", ident(&name.name));
@@ -501,6 +669,291 @@ fn pipe_op(out: &mut String, op: &PipeOp, ind: usize) {
             named_list(out, items, ind);
             out.push(')');
         }
+        _ => more_pipe_ops(out, op, ind),
+    }
+}
+
+/// Operators added after v1.
+fn more_pipe_ops(out: &mut String, op: &PipeOp, ind: usize) {
+    match &op.kind {
+        PipeOpKind::MvExpand(x) => {
+            out.push_str("(mv-expand");
+            params(out, &x.params, ind);
+            mv_items(out, &x.items, ind);
+            limit(out, &x.limit, ind);
+            out.push(')');
+        }
+        PipeOpKind::MvApply(x) => {
+            out.push_str("(mv-apply");
+            params(out, &x.params, ind);
+            mv_items(out, &x.items, ind);
+            limit(out, &x.limit, ind);
+            out.push(' ');
+            subquery(out, &x.subquery, ind);
+            out.push(')');
+        }
+        PipeOpKind::Render(x) => {
+            let _ = write!(out, "(render {}", ident(&x.chart.name));
+            if !x.properties.is_empty() {
+                out.push_str(" (with");
+                for p in &x.properties {
+                    let _ = write!(out, " ({}", p.name.name);
+                    for v in &p.values {
+                        out.push(' ');
+                        expr(out, v, ind);
+                    }
+                    out.push(')');
+                }
+                out.push(')');
+            }
+            out.push(')');
+        }
+        PipeOpKind::Parse(x) | PipeOpKind::ParseWhere(x) => {
+            let tag = if matches!(op.kind, PipeOpKind::Parse(_)) {
+                "parse"
+            } else {
+                "parse-where"
+            };
+            let _ = write!(out, "({tag}");
+            params(out, &x.params, ind);
+            out.push(' ');
+            expr(out, &x.source, ind);
+            out.push_str(" (with");
+            for p in &x.parts {
+                out.push(' ');
+                match p {
+                    ParsePart::Wildcard(_) => out.push('*'),
+                    ParsePart::Literal { value, .. } => {
+                        let _ = write!(out, "{value:?}");
+                    }
+                    ParsePart::Column { name, ty: None } => {
+                        let _ = write!(out, "(col {})", ident(&name.name));
+                    }
+                    ParsePart::Column { name, ty: Some(t) } => {
+                        let _ = write!(out, "(col {} {})", ident(&name.name), t.ty.name());
+                    }
+                }
+            }
+            out.push_str("))");
+        }
+        PipeOpKind::ParseKv(x) => {
+            out.push_str("(parse-kv ");
+            expr(out, &x.source, ind);
+            out.push_str(" (as ");
+            column_decls(out, &x.keys);
+            out.push(')');
+            if !x.properties.is_empty() {
+                out.push_str(" (with");
+                props(out, &x.properties, ind);
+                out.push(')');
+            }
+            out.push(')');
+        }
+        PipeOpKind::MakeSeries(x) => {
+            out.push_str("(make-series");
+            params(out, &x.params, ind);
+            out.push_str(" (aggs");
+            for a in &x.aggregates {
+                out.push(' ');
+                match &a.default {
+                    Some(d) => {
+                        out.push_str("(default ");
+                        named(out, &a.agg, ind);
+                        out.push(' ');
+                        expr(out, d, ind);
+                        out.push(')');
+                    }
+                    None => named(out, &a.agg, ind),
+                }
+            }
+            out.push_str(") (on ");
+            expr(out, &x.axis, ind);
+            if x.range_syntax {
+                out.push_str(" (in-range");
+                for e in [&x.from, &x.to].into_iter().flatten() {
+                    out.push(' ');
+                    expr(out, e, ind);
+                }
+                out.push(' ');
+                expr(out, &x.step, ind);
+                out.push(')');
+            } else {
+                for (tag, e) in [("from", &x.from), ("to", &x.to)] {
+                    if let Some(e) = e {
+                        let _ = write!(out, " ({tag} ");
+                        expr(out, e, ind);
+                        out.push(')');
+                    }
+                }
+                out.push_str(" (step ");
+                expr(out, &x.step, ind);
+                out.push(')');
+            }
+            out.push(')');
+            if !x.by.is_empty() {
+                out.push_str(" (by");
+                named_list(out, &x.by, ind);
+                out.push(')');
+            }
+            out.push(')');
+        }
+        PipeOpKind::Evaluate(x) => evaluate(out, x, ind),
+        PipeOpKind::Invoke(call) => {
+            out.push_str("(invoke ");
+            expr(out, call, ind);
+            out.push(')');
+        }
+        PipeOpKind::Lookup {
+            params: ps,
+            right,
+            on,
+        } => {
+            out.push_str("(lookup");
+            params(out, ps, ind);
+            out.push(' ');
+            expr(out, right, ind);
+            join_on(out, on, ind);
+            out.push(')');
+        }
+        PipeOpKind::Search(x) => search(out, x, ind),
+        PipeOpKind::TopNested(levels) => {
+            out.push_str("(top-nested");
+            for l in levels {
+                out.push_str(" (level ");
+                match &l.count {
+                    Some(c) => expr(out, c, ind),
+                    None => out.push_str("all"),
+                }
+                out.push_str(" (of ");
+                named(out, &l.of, ind);
+                out.push(')');
+                if let Some(o) = &l.others {
+                    out.push_str(" (others ");
+                    expr(out, o, ind);
+                    out.push(')');
+                }
+                out.push_str(" (by ");
+                named(out, &l.by, ind);
+                direction(out, l.direction);
+                out.push_str("))");
+            }
+            out.push(')');
+        }
+        PipeOpKind::Sample(n) => {
+            out.push_str("(sample ");
+            expr(out, n, ind);
+            out.push(')');
+        }
+        PipeOpKind::SampleDistinct {
+            params: ps,
+            count,
+            column,
+        } => {
+            out.push_str("(sample-distinct");
+            params(out, ps, ind);
+            out.push(' ');
+            expr(out, count, ind);
+            out.push(' ');
+            expr(out, column, ind);
+            out.push(')');
+        }
+        PipeOpKind::Facet { columns, with } => {
+            let cols: Vec<String> = columns.iter().map(|c| ident(&c.name)).collect();
+            let _ = write!(out, "(facet (by {})", cols.join(" "));
+            if let Some(q) = with {
+                out.push(' ');
+                subquery(out, q, ind);
+            }
+            out.push(')');
+        }
+        PipeOpKind::Partition(x) => {
+            out.push_str("(partition");
+            params(out, &x.params, ind);
+            let _ = write!(out, " (by {}) ", ident(&x.by.name));
+            match &x.body {
+                PartitionBody::Subquery(q) => subquery(out, q, ind),
+                PartitionBody::Query(e) => {
+                    out.push_str("(query ");
+                    expr(out, e, ind);
+                    out.push(')');
+                }
+            }
+            out.push(')');
+        }
+        PipeOpKind::Fork(branches) => {
+            out.push_str("(fork");
+            for b in branches {
+                newline(out, ind + 2);
+                out.push_str("(branch ");
+                if let Some(n) = &b.name {
+                    let _ = write!(out, "{} ", ident(&n.name));
+                }
+                subquery(out, &b.query, ind + 2);
+                out.push(')');
+            }
+            out.push(')');
+        }
+        PipeOpKind::Scan(x) => {
+            out.push_str("(scan");
+            params(out, &x.params, ind);
+            if !x.declare.is_empty() {
+                out.push_str(" (declare ");
+                params_list(out, &x.declare, ind);
+                out.push(')');
+            }
+            for s in &x.steps {
+                newline(out, ind + 2);
+                let _ = write!(out, "(step {}", ident(&s.name.name));
+                if let Some(o) = &s.output {
+                    let _ = write!(out, " (output {})", ident(&o.name));
+                }
+                out.push(' ');
+                expr(out, &s.condition, ind + 2);
+                if !s.assignments.is_empty() {
+                    out.push_str(" (=>");
+                    for (c, e) in &s.assignments {
+                        let _ = write!(out, " (= {} ", ident(&c.name));
+                        expr(out, e, ind + 2);
+                        out.push(')');
+                    }
+                    out.push(')');
+                }
+                out.push(')');
+            }
+            out.push(')');
+        }
+        PipeOpKind::Reduce {
+            params: ps,
+            by,
+            with,
+        } => {
+            out.push_str("(reduce");
+            params(out, ps, ind);
+            out.push_str(" (by ");
+            expr(out, by, ind);
+            out.push(')');
+            if !with.is_empty() {
+                out.push_str(" (with");
+                props(out, with, ind);
+                out.push(')');
+            }
+            out.push(')');
+        }
+        PipeOpKind::TopHitters { count, of, by } => {
+            out.push_str("(top-hitters ");
+            expr(out, count, ind);
+            out.push_str(" (of ");
+            expr(out, of, ind);
+            out.push(')');
+            if let Some(b) = by {
+                out.push_str(" (by ");
+                expr(out, b, ind);
+                out.push(')');
+            }
+            out.push(')');
+        }
+        // The v1 operators are printed by `pipe_op`.
+        _ => out.push_str("(?)"),
     }
 }
 

@@ -14,6 +14,16 @@
 //! `and`, `or`, the string operator words (`has`, `contains`, `in`, `between`, ...) in operator
 //! position, and `true`/`false` in operand position are reserved.
 //!
+//! The v1 operators live in this file; `mv-expand`, `mv-apply`, `render`, `parse`,
+//! `parse-where`, `parse-kv`, `make-series`, `evaluate`, `invoke`, `lookup`, `search`, `find`,
+//! `externaldata`, `top-nested`, `top-hitters`, `sample`, `sample-distinct`, `facet`,
+//! `partition`, `fork`, `scan`, `reduce` and `declare query_parameters(...)` are in the
+//! `operators` submodule. Subqueries with an implicit input (`mv-apply x on (where ...)`,
+//! `fork (...)`, `partition by c (...)`, `facet ... with (...)`) parse their operators with the
+//! same operator parser as a top-level pipeline. In a `search`/`find` predicate, `Col: "x"` is
+//! accepted (as `Col has "x"`); anywhere, `*` directly before a string operator is an operand
+//! (`* has "x"`: any column).
+//!
 //! # Error recovery
 //!
 //! Every error is a [`Diagnostic`] with a code and a span under the offending token (at end of
@@ -33,12 +43,14 @@
 //! | `KQL0004` | invalid literal: bad number, timespan, escape sequence, `int(...)`, `dynamic(...)` |
 //! | `KQL0005` | unexpected character |
 //! | `KQL0006` | expression nested too deeply |
-//! | `KQL0007` | unsupported syntax (statements such as `declare`, method calls `a.f()`) |
+//! | `KQL0007` | unsupported syntax (statements such as `declare pattern`, `alias`, method calls `a.f()`) |
 
 use crate::ast::*;
 use crate::diagnostic::Diagnostic;
 use crate::lexer::{Token, TokenKind, TypedKind, lex, timespan_ticks};
 use crate::span::Span;
+
+mod operators;
 
 /// Maximum nesting of brackets, calls, operators, function definitions and `dynamic` values
 /// (one unit per level; an operator inside a parenthesised pipeline or a binary right operand
@@ -154,33 +166,32 @@ const SUPPORTED_OPERATORS: &[&str] = &[
     "as",
     "getschema",
     "serialize",
+    "mv-expand",
+    "mvexpand",
+    "mv-apply",
+    "render",
+    "parse",
+    "parse-where",
+    "parse-kv",
+    "make-series",
+    "evaluate",
+    "invoke",
+    "lookup",
+    "search",
+    "top-nested",
+    "sample",
+    "sample-distinct",
+    "facet",
+    "partition",
+    "fork",
+    "scan",
+    "reduce",
+    "top-hitters",
 ];
 
 /// KQL operators that exist but Quarry does not support yet (for a better message).
 const KNOWN_UNSUPPORTED: &[&str] = &[
-    "mv-expand",
-    "mvexpand",
-    "mv-apply",
-    "mvapply",
-    "parse",
-    "parse-where",
-    "parse-kv",
-    "render",
-    "evaluate",
-    "make-series",
-    "lookup",
-    "invoke",
-    "search",
     "find",
-    "top-nested",
-    "top-hitters",
-    "scan",
-    "partition",
-    "fork",
-    "facet",
-    "sample",
-    "sample-distinct",
-    "reduce",
     "project-smart",
     "extend-with",
     "externaldata",
@@ -244,6 +255,8 @@ struct Parser<'a> {
     diags: Vec<Diagnostic>,
     nesting: usize,
     too_deep_reported: bool,
+    /// Inside a `search`/`find` predicate: `Col: "x"` is accepted (as `Col has "x"`).
+    search_mode: bool,
     prev_end: usize,
 }
 
@@ -289,6 +302,7 @@ impl<'a> Parser<'a> {
             diags: Vec::new(),
             nesting: 0,
             too_deep_reported: false,
+            search_mode: false,
             prev_end: 0,
         }
     }
@@ -652,12 +666,26 @@ impl<'a> Parser<'a> {
 
     fn parse_script(&mut self) -> Script {
         let mut statements = Vec::new();
+        let mut declarations = Vec::new();
         loop {
             while self.eat(&TokenKind::Semi) {}
             if self.at(&TokenKind::Eof) {
                 break;
             }
             let start_pos = self.pos;
+            if self.at_declare_query_parameters() {
+                match self.parse_declare_query_parameters() {
+                    Ok(d) => {
+                        if !self.at(&TokenKind::Semi) && !self.at(&TokenKind::Eof) {
+                            self.err_expected("`;` after the statement");
+                            self.recover(0, false);
+                        }
+                        declarations.push(d);
+                    }
+                    Err(Fail) => self.recover(0, false),
+                }
+                continue;
+            }
             match self.parse_statement() {
                 Ok(mut stmt) => {
                     if !self.at(&TokenKind::Semi) && !self.at(&TokenKind::Eof) {
@@ -683,7 +711,10 @@ impl<'a> Parser<'a> {
                 self.bump();
             }
         }
-        Script { statements }
+        Script {
+            statements,
+            declarations,
+        }
     }
 
     fn parse_statement(&mut self) -> PResult<Statement> {
@@ -962,6 +993,38 @@ impl<'a> Parser<'a> {
             "union" => self.parse_union_spec().map(PipeOpKind::Union),
             "as" => self.op_as(),
             "join" => self.op_join(depth),
+            _ => self.dispatch_more_operators(name, start, depth),
+        }
+    }
+
+    /// Operators added after v1 (see [`operators`]).
+    fn dispatch_more_operators(
+        &mut self,
+        name: &str,
+        start: Span,
+        depth: u32,
+    ) -> PResult<PipeOpKind> {
+        match name {
+            "mv-expand" | "mvexpand" => self.op_mv_expand(),
+            "mv-apply" | "mvapply" => self.op_mv_apply(),
+            "render" => self.op_render(depth),
+            "parse" => self.op_parse(depth, name).map(PipeOpKind::Parse),
+            "parse-where" => self.op_parse(depth, name).map(PipeOpKind::ParseWhere),
+            "parse-kv" => self.op_parse_kv(),
+            "make-series" => self.op_make_series(),
+            "evaluate" => self.parse_evaluate_spec().map(PipeOpKind::Evaluate),
+            "invoke" => self.op_invoke(),
+            "lookup" => self.op_lookup(depth),
+            "search" => self.parse_search_spec().map(PipeOpKind::Search),
+            "top-nested" => self.op_top_nested(),
+            "sample" => self.op_sample(depth),
+            "sample-distinct" => self.op_sample_distinct(),
+            "facet" => self.op_facet(),
+            "partition" => self.op_partition(),
+            "fork" => self.op_fork(),
+            "scan" => self.op_scan(),
+            "reduce" => self.op_reduce(),
+            "top-hitters" => self.op_top_hitters(),
             _ => {
                 let name_span = self.since(start);
                 self.unknown_operator(name, name_span);
@@ -998,7 +1061,22 @@ impl<'a> Parser<'a> {
         } else {
             format!("`|` or {}", self.closing_for_enclosing())
         };
-        self.err_expected(&format!("{what} after the `{name}` operator"))
+        let n = self.diags.len();
+        let f = self.err_expected(&format!("{what} after the `{name}` operator"));
+        // A name or `let` at the start of a line: most likely a second query without `;`.
+        let cur = self.span();
+        let new_line = self
+            .src
+            .get(self.prev_end..cur.start as usize)
+            .is_some_and(|gap| gap.contains('\n'));
+        if new_line
+            && matches!(self.kind(), TokenKind::Ident(_))
+            && self.diags.len() > n
+            && let Some(d) = self.diags.last_mut()
+        {
+            d.help = Some("if a new query starts here, end the previous statement with `;`".into());
+        }
+        f
     }
 
     #[inline(never)]
@@ -1422,37 +1500,47 @@ impl<'a> Parser<'a> {
                     span: self.since(start),
                 })
             }
-            "externaldata" if self.kind_at(1) == &TokenKind::LParen => {
-                Err(self.unsupported_source("externaldata"))
-            }
+            "externaldata" if self.kind_at(1) == &TokenKind::LParen => self.parse_externaldata(),
             "evaluate" if matches!(self.kind_at(1), TokenKind::Ident(_)) => {
-                Err(self.unsupported_source("evaluate"))
+                let start = self.bump().span;
+                self.parse_evaluate_spec().map(|spec| Expr {
+                    kind: ExprKind::Evaluate(Box::new(spec)),
+                    span: self.since(start),
+                })
             }
-            "search" | "find"
+            "search"
                 if matches!(
                     self.kind_at(1),
                     TokenKind::Ident(_) | TokenKind::String(_) | TokenKind::Star
                 ) =>
             {
-                let w = w.to_string();
-                Err(self.unsupported_source(&w))
+                let start = self.bump().span;
+                self.parse_search_spec().map(|spec| Expr {
+                    kind: ExprKind::Search(Box::new(spec)),
+                    span: self.since(start),
+                })
+            }
+            "find"
+                if self.word_at(1, "in")
+                    || self.word_at(1, "where")
+                    || self.word_at(1, "withsource")
+                    || self.word_at(1, "hint")
+                    || (self.ident_len_at(1).is_some()
+                        && !matches!(
+                            self.kind_at(1 + self.ident_len_at(1).unwrap_or(1)),
+                            TokenKind::Pipe
+                                | TokenKind::Semi
+                                | TokenKind::Eof
+                                | TokenKind::RParen
+                                | TokenKind::Comma
+                                | TokenKind::Dot
+                                | TokenKind::LBracket
+                        )) =>
+            {
+                self.parse_find()
             }
             _ => return None,
         })
-    }
-
-    fn unsupported_source(&mut self, name: &str) -> Fail {
-        self.push_diag(
-            Diagnostic::error(
-                "KQL0003",
-                format!("unknown or unsupported query operator `{name}`"),
-                self.span(),
-            )
-            .with_help(format!(
-                "`{name}` is a KQL operator that Quarry does not support yet"
-            )),
-        );
-        Fail
     }
 
     fn parse_print(&mut self) -> PResult<Expr> {
@@ -1511,29 +1599,35 @@ impl<'a> Parser<'a> {
         let params = self.parse_op_params(false)?;
         let mut tables = Vec::new();
         loop {
-            let wildcard = self.at(&TokenKind::Star)
-                || (matches!(self.kind(), TokenKind::Ident(_))
-                    && self.kind_at(1) == &TokenKind::Star
-                    && self.adjacent(1));
-            if wildcard {
-                let pat = self.parse_column_pattern()?;
-                tables.push(Expr {
-                    kind: ExprKind::Name(Ident {
-                        name: pat.pattern,
-                        span: pat.span,
-                    }),
-                    span: pat.span,
-                });
-            } else if self.at_pipeline_end(u32::MAX) {
-                return Err(self.err_expected_after("a table"));
-            } else {
-                tables.push(self.parse_postfix()?);
-            }
+            tables.push(self.parse_table_item()?);
             if !self.eat(&TokenKind::Comma) {
                 break;
             }
         }
         Ok(UnionSpec { params, tables })
+    }
+
+    /// One table of `union`, `search in (...)`, `find in (...)`: a name pattern with `*`
+    /// wildcards (kept as [`ExprKind::Name`]) or a postfix expression.
+    fn parse_table_item(&mut self) -> PResult<Expr> {
+        let wildcard = self.at(&TokenKind::Star)
+            || (matches!(self.kind(), TokenKind::Ident(_))
+                && self.kind_at(1) == &TokenKind::Star
+                && self.adjacent(1));
+        if wildcard {
+            let pat = self.parse_column_pattern()?;
+            Ok(Expr {
+                kind: ExprKind::Name(Ident {
+                    name: pat.pattern,
+                    span: pat.span,
+                }),
+                span: pat.span,
+            })
+        } else if self.at_pipeline_end(u32::MAX) {
+            Err(self.err_expected_after("a table"))
+        } else {
+            self.parse_postfix()
+        }
     }
 
     // ----- expressions ----------------------------------------------------------------------
@@ -1559,6 +1653,15 @@ impl<'a> Parser<'a> {
             TokenKind::Star => simple(B::Mul, PREC_MUL),
             TokenKind::Slash => simple(B::Div, PREC_MUL),
             TokenKind::Percent => simple(B::Mod, PREC_MUL),
+            // `Col: "x"` in a `search`/`find` predicate means `Col has "x"`.
+            TokenKind::Colon if self.search_mode => simple(
+                B::Str(StringOp {
+                    kind: StringOpKind::Has,
+                    negated: false,
+                    case_sensitive: false,
+                }),
+                PREC_CMP,
+            ),
             TokenKind::InTilde => Some((
                 BinKind::In {
                     negated: false,
@@ -1919,6 +2022,14 @@ impl<'a> Parser<'a> {
                     }),
                 }
             }
+            // `* has "x"`: any column (a `where`/`search` form).
+            TokenKind::Star if self.star_operand_next() => {
+                self.bump();
+                Ok(Expr {
+                    kind: ExprKind::Star,
+                    span,
+                })
+            }
             TokenKind::LBracket if self.ident_len_at(0).is_some() => {
                 let id = self.parse_ident("a name")?;
                 Ok(Expr {
@@ -2178,8 +2289,15 @@ impl<'a> Parser<'a> {
         };
         match (name, self.kind().clone()) {
             ("int", TokenKind::Long(v)) => {
+                // A hex literal is a bit pattern: `int(0xf090013d)` wraps to a negative int.
+                let hex = self.span().text(self.src).starts_with("0x")
+                    || self.span().text(self.src).starts_with("0X");
                 let v = if neg { -(v as i128) } else { v as i128 };
-                let v = i32::try_from(v).ok()?;
+                let v = match i32::try_from(v) {
+                    Ok(v) => v,
+                    Err(_) if hex && (0..=u32::MAX as i128).contains(&v) => v as u32 as i32,
+                    Err(_) => return None,
+                };
                 self.bump();
                 Some(Literal::Int(Some(v)))
             }
@@ -2463,91 +2581,7 @@ fn too_deep_diag(span: Span) -> Diagnostic {
 
 /// Mutable references to the direct child expressions of `e`.
 fn children_mut<'a>(e: &'a mut Expr, out: &mut Vec<&'a mut Expr>) {
-    fn named<'a>(items: &'a mut [NamedExpr], out: &mut Vec<&'a mut Expr>) {
-        out.extend(items.iter_mut().map(|n| &mut n.expr));
-    }
-    match &mut e.kind {
-        ExprKind::Literal(_) | ExprKind::Name(_) | ExprKind::Star | ExprKind::TypeOf(_) => {}
-        ExprKind::Unary { operand, .. } => out.push(operand),
-        ExprKind::Binary { left, right, .. } => {
-            out.push(left);
-            out.push(right);
-        }
-        ExprKind::In { operand, list, .. } | ExprKind::HasAnyAll { operand, list, .. } => {
-            out.push(operand);
-            out.extend(list.iter_mut());
-        }
-        ExprKind::Between {
-            operand, low, high, ..
-        } => {
-            out.push(operand);
-            out.push(low);
-            out.push(high);
-        }
-        ExprKind::Call { args, .. } => out.extend(args.iter_mut().map(|a| &mut a.value)),
-        ExprKind::Member { object, .. } => out.push(object),
-        ExprKind::Index { object, index } => {
-            out.push(object);
-            out.push(index);
-        }
-        ExprKind::Paren(inner) => out.push(inner),
-        ExprKind::Pipe { input, op } => {
-            out.push(input);
-            match &mut op.kind {
-                PipeOpKind::Where(x) | PipeOpKind::Take(x) => out.push(x),
-                PipeOpKind::Extend(items)
-                | PipeOpKind::Project(items)
-                | PipeOpKind::Serialize(items) => named(items, out),
-                PipeOpKind::Summarize {
-                    params,
-                    aggregates,
-                    by,
-                } => {
-                    out.extend(params.iter_mut().map(|p| &mut p.value));
-                    named(aggregates, out);
-                    named(by, out);
-                }
-                PipeOpKind::Sort(keys) => out.extend(keys.iter_mut().map(|k| &mut k.expr)),
-                PipeOpKind::Top { count, key } => {
-                    out.push(count);
-                    out.push(&mut key.expr);
-                }
-                PipeOpKind::Distinct { columns, .. } => out.extend(columns.iter_mut()),
-                PipeOpKind::Union(spec) => {
-                    out.extend(spec.params.iter_mut().map(|p| &mut p.value));
-                    out.extend(spec.tables.iter_mut());
-                }
-                PipeOpKind::Join { params, right, on } => {
-                    out.extend(params.iter_mut().map(|p| &mut p.value));
-                    out.push(right);
-                    for c in on {
-                        if let JoinCondition::Equal { left, right } = c {
-                            out.push(left);
-                            out.push(right);
-                        }
-                    }
-                }
-                PipeOpKind::ProjectAway(_)
-                | PipeOpKind::ProjectKeep(_)
-                | PipeOpKind::ProjectRename(_)
-                | PipeOpKind::ProjectReorder(_)
-                | PipeOpKind::Count
-                | PipeOpKind::As(_)
-                | PipeOpKind::GetSchema => {}
-            }
-        }
-        ExprKind::Print(items) => named(items, out),
-        ExprKind::Range { from, to, step, .. } => {
-            out.push(from);
-            out.push(to);
-            out.push(step);
-        }
-        ExprKind::Datatable { values, .. } => out.extend(values.iter_mut()),
-        ExprKind::Union(spec) => {
-            out.extend(spec.params.iter_mut().map(|p| &mut p.value));
-            out.extend(spec.tables.iter_mut());
-        }
-    }
+    e.push_children_mut(out);
 }
 
 /// Root expressions of a statement (function bodies included, recursively; function nesting

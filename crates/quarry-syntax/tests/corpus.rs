@@ -81,6 +81,11 @@ fn hunting_corpus_parses_without_panic() {
             .or_insert_with(|| d.render("query.kql", q));
     }
     let rate = clean as f64 / queries.len() as f64;
+    // Many corpus texts hold several alternative queries without `;` between them (the Log
+    // Analytics editor runs the one under the cursor). Count those as parsing when every part
+    // does, by inserting `;` where the parser reports a new query at the start of a line.
+    let split_clean = queries.iter().filter(|q| parses_when_split(q)).count();
+    let split_rate = split_clean as f64 / queries.len() as f64;
     let bytes: usize = queries.iter().map(String::len).sum();
     eprintln!(
         "parsed {} queries ({} KiB) in {:?}",
@@ -105,8 +110,35 @@ fn hunting_corpus_parses_without_panic() {
             }
         }
     }
-    // Guard against regressions; raise as operators are added.
-    assert!(rate > 0.70, "parse rate fell to {rate}");
+    eprintln!(
+        "hunting corpus, several queries per text split at `;`-less line starts: {split_clean}/{} ({:.1}%)",
+        queries.len(),
+        split_rate * 100.0
+    );
+    // Guard against regressions; raise as operators are added. The rest (about 22 texts) are
+    // invalid KQL: fragments starting with `|`, prose, unbalanced parentheses, `where x = 1`...
+    assert!(rate > 0.955, "parse rate fell to {rate}");
+    assert!(split_rate > 0.99, "split parse rate fell to {split_rate}");
+}
+
+/// True when `q` parses cleanly, possibly after inserting `;` before tokens that the parser
+/// flags as "expected `|` ... after the operator" at the start of a line.
+fn parses_when_split(q: &str) -> bool {
+    let mut q = q.to_string();
+    for _ in 0..64 {
+        let r = parse(&q);
+        let Some(d) = r.diagnostics.first() else {
+            return true;
+        };
+        let at = d.span.start as usize;
+        let line_start = q[..at].rfind('\n').map_or(0, |i| i + 1);
+        let starts_line = at > 0 && q[line_start..at].trim().is_empty();
+        if !(starts_line && d.message.contains("after the `")) {
+            return false;
+        }
+        q.insert(at, ';');
+    }
+    false
 }
 
 /// Parses and also renders every diagnostic and dumps the AST: none of it may panic.

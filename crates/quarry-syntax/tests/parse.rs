@@ -192,6 +192,195 @@ fn statements() {
 }
 
 #[test]
+fn mv_expand() {
+    insta::assert_snapshot!(cases(&[
+        "T | mv-expand Entities",
+        "T | mvexpand todynamic(AuthenticationDetails) | mv-expand TargetResources.modifiedProperties",
+        "T | mv-expand bagexpansion=array EventData",
+        "T | mv-expand target = TargetResources, b to typeof(string) limit 10",
+        "T | mv-expand with_itemindex=Idx kind=array x = todynamic(a) to typeof(long), y",
+        "T | mv-expand TimeGenerated, EventCount, outliers | where outliers == 1",
+    ]));
+}
+
+#[test]
+fn render() {
+    insta::assert_snapshot!(cases(&[
+        "T | render timechart",
+        "T | render columnchart with (title=\"Visits\", xtitle='Date', ytitle=\"Total\", kind=stacked)",
+        "T | render timechart with (ycolumns = a, b, ymin = 0, legend = hidden, accumulate = true)",
+        "T | render piechart with(title=strcat('a', 'b'))",
+        "T | render timechart title='legacy' kind=stacked",
+        "T | render table | take 1",
+    ]));
+}
+
+#[test]
+fn parse_operators() {
+    insta::assert_snapshot!(cases(&[
+        "T | parse SyslogMessage with * '%' Event ':' *",
+        "T | parse msg_s with Protocol 'request from ' SourceHost ':' SourcePort:long 'to ' Dest",
+        "T | parse kind=regex flags=Ui Text with * 'id=' Id:int \"[0-9]+\" *",
+        "T | parse kind=relaxed tostring(x.y) with \"a\" \"b\" A:datetime",
+        "T | parse Events with * \"Words\" Words '}'* | project Words",
+        "T | parse-where Text with 'x=' X:long ',' *",
+        "T | parse-kv Text as (Key1: string, ['key 2']: long) with (pair_delimiter=',', kv_delimiter=':', quote='\"', greedy=true)",
+        "T | parse-kv Text as (a: string)",
+    ]));
+}
+
+#[test]
+fn externaldata() {
+    insta::assert_snapshot!(cases(&[
+        "externaldata (a: string, b: long) ['https://x/y.csv']",
+        "let IOCs = externaldata(Ip: string)[h@\"https://example.com/a.txt\", @'https://example.com/b.txt'] with (format=\"txt\", ignoreFirstRecord=true);\nT | where RemoteIP in (IOCs)",
+        "externaldata(x: dynamic) [\"https://e/f.json\"] with(format=multijson) | take 1",
+    ]));
+}
+
+#[test]
+fn make_series() {
+    insta::assert_snapshot!(cases(&[
+        "T | make-series count() on TimeGenerated step 1h",
+        "T | make-series n = count(), s = sum(x) default = -1 on Timestamp from ago(7d) to now() step 1d by Device, k = tolower(u)",
+        "T | make-series kind=nonempty avg(x) default=0 on Timestamp from startofday(ago(2d)) step 1h",
+        "T | make-series dcount(r) default=0 on StartTime in range(startofday(ago(7d)), now(), 1d) by Caller",
+        "T | make-series num=sum(tolong(Count)) default=0 on TimeGenerated in range(min_t, max_t, 1h)",
+    ]));
+}
+
+#[test]
+fn evaluate_and_invoke() {
+    insta::assert_snapshot!(cases(&[
+        "T | evaluate bag_unpack(EventData)",
+        "T | evaluate bag_unpack(Params, columnsConflict='replace_source')",
+        "T | evaluate pivot(Key, any(Value), TimeGenerated, Computer)",
+        "T | evaluate hint.distribution=per_node narrow()",
+        "T | evaluate bag_unpack(d) : (*, Name: string, Age: long)",
+        "T | evaluate pivot(Level): (Device: string, High: long)",
+        "T | evaluate sequence_detect(TimeGenerated, 5s, 8s, login=(Url has 'x'), graph=(Url has 'y'), Id)",
+        "evaluate range_plugin(1, 2)",
+        "T | invoke FileProfile('SHA1', 10000) | invoke AliasPath()",
+    ]));
+}
+
+#[test]
+fn mv_apply() {
+    insta::assert_snapshot!(cases(&[
+        "T | mv-apply Metric to typeof(real) on (top 2 by Metric desc)",
+        "T | mv-apply d = EventData.Data on (where d['@Name'] == 'Key' | project Key = tostring(d['#text']))",
+        "T | mv-apply with_itemindex=i a = x, b = y limit 5 on (\n    summarize make_list(a)\n    | extend n = 1\n)",
+        "T | mv-apply t = toscalar(names) to typeof(string) on (where Query contains ['t']) | summarize count() by ['t']",
+        "T | mv-apply x on (mv-apply y on (take 1) | count)",
+    ]));
+}
+
+#[test]
+fn lookup_and_search() {
+    insta::assert_snapshot!(cases(&[
+        "T | lookup kind=leftouter (U | project Id, Name) on Id",
+        "T | lookup kind=inner _GetWatchlist('w') on $left.Upn == $right.SearchKey",
+        "T | lookup Sev on Severity, $left.a == $right.b",
+        "search \"10.0.0.4\"",
+        "search *\n| summarize count() by $table",
+        "search in (DeviceFileEvents) \"ntds\" and \"dit\" and ActionType:\"FileModified\"",
+        "search kind=case_sensitive in (T1, Device*) * has 'x' or Col == 1 | take 5",
+        "T | search \"err*\" | search kind=case_insensitive * !contains \"y\"",
+        "T | where * has 'x' and * !has_cs 'y'",
+        "let t = search * | summarize make_set($table);\nt",
+        "find in (T1, T2) where Sha1 == h or Id == 2 project DeviceName, Count: long, pack_all()",
+        "find withsource=Src where x == 1 project-smart | take 1",
+        "find Session_Id == 'abc'",
+    ]));
+}
+
+#[test]
+fn declare_query_parameters() {
+    insta::assert_snapshot!(cases(&[
+        "declare query_parameters(lbperiod: timespan = 14d, name: string = 'x', n: long);\nT | where t > ago(lbperiod)",
+        "declare query_parameters();\nlet a = 1;\nprint a",
+    ]));
+}
+
+#[test]
+fn more_operators() {
+    insta::assert_snapshot!(cases(&[
+        "T | top-nested 3 of State by sum(x) desc",
+        "T | top-nested 100000 of RemoteDomain by dcount(DeviceId) asc",
+        "T | top-nested of s = State with others = 'Other' by total = count(), top-nested 2 of Type by m = max(x) asc",
+        "T | sample 10 | sample-distinct 5 of tolower(Name)",
+        "T | facet by State, EventType",
+        "T | facet by State with (where x > 1 | take 5)",
+        "T | partition by Device (top 1 by Timestamp desc)",
+        "T | partition hint.strategy=native hint.concurrency=4 by Device { T | where x > 1 | take 1 }",
+        "T | fork (where x > 1 | take 1) (summarize count()) named = (count | as Saved)",
+        "T | scan with_match_id=Id declare (Step: string, Delta: timespan = 1h) with (\n    step A: Action == 'c' => Step = 's1';\n    step B output=last: Action == 'd' and DeviceId == A.DeviceId => Step = 's2', Delta = T - A.T;\n)",
+        "T | scan with (step s: true)",
+        "T | reduce by Text with threshold=0.1, characters='X' | reduce kind=source by Text",
+        "T | top-hitters 5 of EventType by Damage | top-hitters 2 of x",
+    ]));
+}
+
+#[test]
+fn new_operator_diagnostics() {
+    let bad = [
+        "T | mv-expand | take 1",
+        "T | mv-expand x to typeof(strin)",
+        "T | mv-apply x on (where)",
+        "T | mv-apply x on ()",
+        "T | mv-apply x (take 1)",
+        "T | render",
+        "T | render timechart with (title 'x')",
+        "T | parse x with * 5",
+        "T | parse x",
+        "T | make-series count() on T from 1 to 2",
+        "T | make-series count() on T in range(1, 2)",
+        "T | evaluate bag_unpack",
+        "T | invoke f",
+        "T | lookup U",
+        "T | search",
+        "externaldata (a: string) 'url'",
+        "externaldata (a: string) ['url'",
+        "declare query_parameters(x: (*));\nT",
+        "declare query_parameters(x: long)\nT",
+        "T | top-nested 3 by x",
+        "T | fork",
+        "T | scan with (step s: x == 1 step t: y)",
+        "T | partition by x { T | take 1",
+        "T | parse-where",
+        "T | parse-kv",
+        "T | top-nested",
+        "T | make-series on x step 1",
+        "T | sample-distinct | take 1",
+        "T | mv-expand x, | take 1",
+    ];
+    let out: Vec<String> = bad.iter().map(|s| errors(s)).collect();
+    insta::assert_snapshot!(out.join("\n"));
+}
+
+#[test]
+fn children_cover_new_nodes() {
+    // Every sub-expression is reachable through `Expr::children`, including subqueries.
+    let src =
+        "T | mv-apply a = x on (where y > 1 | extend z = f(w)) | render timechart with (ymin = m)";
+    let r = parse(src);
+    assert!(r.diagnostics.is_empty());
+    let quarry_syntax::ast::Statement::Query(e) = &r.script.statements[0] else {
+        panic!("expected a query");
+    };
+    let mut names = Vec::new();
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        if let quarry_syntax::ast::ExprKind::Name(id) = &e.kind {
+            names.push(id.name.clone());
+        }
+        stack.extend(e.children());
+    }
+    names.sort();
+    assert_eq!(names, ["T", "m", "w", "x", "y"]);
+}
+
+#[test]
 fn comments_and_whitespace() {
     insta::assert_snapshot!(cases(&[
         "// leading comment\nT // trailing\n| where x == 1 // why\n// only comment\n| take 1\n// end",
@@ -250,7 +439,7 @@ fn diagnostics() {
         "print ```never closed",
         // Unknown operators, with and without a close name.
         "T | wher x > 1",
-        "T | mv-expand x | take 1",
+        "T | make-graph a --> b with N on id | take 1",
         "T | frobnicate",
         // `by` problems.
         "T | summarize count() by",
@@ -277,7 +466,7 @@ fn diagnostics() {
         // Missing `;` between statements.
         "let x = 1\nT | take x",
         // Unsupported syntax.
-        "declare query_parameters(x: long);\nT",
+        "declare pattern p;\nT",
         "T | extend y = a.f()",
         "T | where a !like 'x'",
         // Not a query operator after `|`.
@@ -346,6 +535,15 @@ fn deep_nesting_shapes() {
             format!("print {}1", "-".repeat(n)),
             format!("print {}", "f(".repeat(n)),
             format!("print {}", "(".repeat(n)),
+            format!("T{}{}", " | mv-apply x on (take 1".repeat(n), ")".repeat(n)),
+            format!("T | fork {}(take 1){}", "(fork ".repeat(n), ")".repeat(n)),
+            format!(
+                "T | partition by x {}1{}",
+                "{ T | partition by x ".repeat(n),
+                "}".repeat(n)
+            ),
+            format!("T | evaluate p({}1{})", "f(".repeat(n), ")".repeat(n)),
+            format!("T | parse {}1{} with *", "(".repeat(n), ")".repeat(n)),
         ];
         for src in &shapes {
             let r = parse(src);
@@ -365,6 +563,22 @@ fn deep_nesting_shapes() {
             "{n}"
         );
         let src = format!("T{}", " | take 1".repeat(n));
+        let r = parse(&src);
+        assert_eq!(
+            r.diagnostics.iter().any(|d| d.code == "KQL0006"),
+            n > 2 * MAX_AST_DEPTH,
+            "{n}"
+        );
+        // A subquery's operators are a flat list, not a deep tree: any length is fine.
+        let src = format!("T | mv-apply x on (take 1{})", " | take 1".repeat(n));
+        let r = parse(&src);
+        assert!(r.diagnostics.is_empty(), "{n}");
+        let _ = dump_script(&r.script);
+        // Long chains in a declared default are capped like other trees.
+        let src = format!(
+            "declare query_parameters(p: bool = {});\nT",
+            vec!["a"; n].join(" or ")
+        );
         let r = parse(&src);
         assert_eq!(
             r.diagnostics.iter().any(|d| d.code == "KQL0006"),

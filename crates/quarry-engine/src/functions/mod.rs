@@ -1,11 +1,17 @@
 //! KQL functions that DataFusion has no exact equivalent for, as UDF kernels.
 
 pub mod arrays;
+pub mod bags;
 pub mod bin;
 pub mod convert;
 pub mod datetime;
 pub mod dcount;
 pub mod dynamic;
+pub mod encoding;
+pub mod fnargs;
+pub mod ip;
+pub mod math;
 pub mod registry;
 pub mod strings;
+pub mod text;
 pub mod udf;

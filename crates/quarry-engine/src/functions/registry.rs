@@ -19,8 +19,15 @@ pub struct Simple {
 }
 
 /// Every family's list; searched in order.
-fn families() -> [&'static [Simple]; 1] {
-    [super::arrays::FUNCTIONS]
+fn families() -> [&'static [Simple]; 6] {
+    [
+        super::arrays::FUNCTIONS,
+        super::bags::FUNCTIONS,
+        super::text::FUNCTIONS,
+        super::encoding::FUNCTIONS,
+        super::ip::FUNCTIONS,
+        super::math::FUNCTIONS,
+    ]
 }
 
 pub fn lookup(name: &str) -> Option<&'static Simple> {

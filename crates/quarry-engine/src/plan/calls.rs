@@ -141,14 +141,15 @@ fn arity(name: &str) -> (usize, usize) {
         | "toboolean" | "todatetime" | "totimespan" | "toguid" | "tolower" | "toupper"
         | "strlen" | "isempty" | "isnotempty" | "isnull" | "isnotnull" | "parse_json"
         | "todynamic" | "array_length" | "not" | "abs" | "dayofweek" | "hourofday" | "getyear"
-        | "getmonth" | "countif" | "sum" | "avg" | "min" | "max" | "make_set" | "make_list"
-        | "take_any" | "any" | "stdev" | "variance" | "toscalar" | "dayofmonth" | "dayofyear"
-        | "weekofyear" | "week_of_year" => (1, 1),
+        | "getmonth" | "countif" | "sum" | "avg" | "min" | "max" | "take_any" | "any" | "stdev"
+        | "variance" | "toscalar" | "dayofmonth" | "dayofyear" | "weekofyear" | "week_of_year" => {
+            (1, 1)
+        }
         "startofday" | "startofhour" | "startofweek" | "startofmonth" | "startofyear"
         | "endofday" | "endofweek" | "endofmonth" | "endofyear" => (1, 2),
         "datetime_diff" | "datetime_add" | "replace_string" => (3, 3),
         "format_datetime" | "trim" | "trim_start" | "trim_end" | "sumif" | "avgif" | "minif"
-        | "maxif" | "make_list_if" | "make_set_if" | "percentile" => (2, 2),
+        | "maxif" | "percentile" => (2, 2),
         "dcount" | "round" => (1, 2),
         "dcountif" => (2, 3),
         "substring" | "split" => (2, 3),
@@ -156,8 +157,10 @@ fn arity(name: &str) -> (usize, usize) {
         "strcat" | "pack_array" | "coalesce" => (1, 64),
         "strcat_delim" => (3, 64),
         "arg_max" | "arg_min" => (2, usize::MAX),
-        "count_distinct" | "stdevp" | "variancep" | "make_bag" | "make_list_with_nulls" => (1, 1),
-        "take_anyif" | "anyif" | "stdevif" | "varianceif" | "make_bag_if" => (2, 2),
+        "count_distinct" | "stdevp" | "variancep" => (1, 1),
+        "make_set" | "make_list" | "make_bag" | "make_list_with_nulls" => (1, 2),
+        "make_set_if" | "make_list_if" | "make_bag_if" => (2, 3),
+        "take_anyif" | "anyif" | "stdevif" | "varianceif" => (2, 2),
         _ => (0, usize::MAX),
     }
 }

@@ -341,9 +341,26 @@ impl Planner<'_> {
         use ScalarType as T;
         match op {
             BinaryOp::And | BinaryOp::Or => {
-                let l = self.scalar(left, row)?;
-                let r = self.scalar(right, row)?;
-                for (t, e) in [(&l, left), (&r, right)] {
+                // Long `a or b or c ...` chains are flattened iteratively and rebuilt as a
+                // balanced tree, so neither our recursion nor DataFusion's grows with length.
+                let mut operands: Vec<&ast::Expr> = Vec::new();
+                let mut stack: Vec<&ast::Expr> = vec![right, left];
+                while let Some(e) = stack.pop() {
+                    match &e.kind {
+                        ast::ExprKind::Binary {
+                            op: inner,
+                            left: l,
+                            right: r,
+                        } if *inner == op => {
+                            stack.push(r);
+                            stack.push(l);
+                        }
+                        _ => operands.push(e),
+                    }
+                }
+                let mut exprs = Vec::with_capacity(operands.len());
+                for e in operands {
+                    let t = self.scalar(e, row)?;
                     if t.ty != T::Bool {
                         return err(
                             "KQL1034",
@@ -355,13 +372,9 @@ impl Planner<'_> {
                             e.span,
                         );
                     }
+                    exprs.push(t.expr);
                 }
-                let expr = if op == BinaryOp::And {
-                    l.expr.and(r.expr)
-                } else {
-                    l.expr.or(r.expr)
-                };
-                Ok(Typed::new(expr, T::Bool))
+                Ok(Typed::new(balanced(exprs, op == BinaryOp::And), T::Bool))
             }
             BinaryOp::MatchesRegex => {
                 let l = self.string_operand(left, row)?;
@@ -461,6 +474,14 @@ impl Planner<'_> {
             (T::String | T::Guid, T::Dynamic) | (T::String, T::Guid) => {
                 r.expr = self.to_string_expr(r.clone());
                 r.ty = T::String;
+            }
+            // Kusto compares a string with a number numerically (`ResultType == 0` on
+            // SigninLogs' string ResultType); text that is not a number gives null.
+            (T::String, n) | (n, T::String) if is_numeric(n) => {
+                let strside = if a == T::String { &mut *l } else { &mut *r };
+                strside.expr =
+                    crate::functions::convert::convert(strside.expr.clone(), T::String, T::Real);
+                strside.ty = T::Real;
             }
             (T::Dynamic, x) | (x, T::Dynamic) if x != T::Dynamic => {
                 // Convert the dynamic side to the other side's type.
@@ -656,6 +677,26 @@ impl Planner<'_> {
             _ => false,
         }
     }
+}
+
+/// Combines predicates with `and`/`or` as a balanced tree (depth log2 n).
+fn balanced(mut exprs: Vec<Expr>, and: bool) -> Expr {
+    if exprs.is_empty() {
+        return lit(and);
+    }
+    while exprs.len() > 1 {
+        let mut next = Vec::with_capacity(exprs.len().div_ceil(2));
+        let mut it = exprs.into_iter();
+        while let Some(a) = it.next() {
+            next.push(match it.next() {
+                Some(b) if and => a.and(b),
+                Some(b) => a.or(b),
+                None => a,
+            });
+        }
+        exprs = next;
+    }
+    exprs.pop().unwrap_or(lit(and))
 }
 
 fn first_line(s: &str) -> String {

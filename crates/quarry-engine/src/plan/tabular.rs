@@ -728,7 +728,15 @@ impl Planner<'_> {
                 }
             }
             #[allow(unreachable_patterns)]
-            _ => err("KQL1005", "this query operator is not supported yet", span),
+            other => {
+                let dbg = format!("{other:?}");
+                let name: String = dbg.chars().take_while(|c| c.is_alphanumeric()).collect();
+                err(
+                    "KQL1005",
+                    format!("the `{name}` query operator is not supported yet"),
+                    span,
+                )
+            }
         }
     }
 
@@ -980,11 +988,27 @@ impl Planner<'_> {
         let hidden = format!("__agg{}", collector.exprs.len());
         collector.exprs.push((agg, hidden.clone()));
         let get = |field: &str| datafusion::functions::expr_fn::get_field(column(&hidden), field);
-        let mut out = vec![(Typed::new(get("k"), key.ty), key_name, span)];
+        // A name already taken by a group key gets a numeric suffix, as Kusto does
+        // (`summarize arg_max(Timestamp, *) by bin(Timestamp, 1d)` → Timestamp, Timestamp1).
+        let unique = |name: String, out: &[(Typed, String, Span)]| {
+            let taken =
+                |n: &str| by_names.iter().any(|b| b == n) || out.iter().any(|(_, o, _)| o == n);
+            if !taken(&name) {
+                return name;
+            }
+            (1..)
+                .map(|i| format!("{name}{i}"))
+                .find(|n| !taken(n))
+                .unwrap_or(name)
+        };
+        let mut out: Vec<(Typed, String, Span)> = Vec::new();
+        let key_name = unique(key_name, &out);
+        out.push((Typed::new(get("k"), key.ty), key_name, span));
         for (i, (name, v)) in returned.into_iter().enumerate() {
             if out.iter().any(|(_, n, _)| *n == name) {
                 continue;
             }
+            let name = unique(name, &out);
             out.push((Typed::new(get(&format!("c{i}")), v.ty), name, span));
         }
         Ok(out)

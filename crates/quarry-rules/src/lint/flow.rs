@@ -674,6 +674,26 @@ impl<'a> Flow<'a> {
                 }
                 TableState::open()
             }
+            PipeOpKind::Render(_) | PipeOpKind::Sample(_) => st,
+            // Operators that add columns the linter does not model: the rows' other values
+            // (and so the facts) are unchanged, but unknown columns may now exist.
+            PipeOpKind::MvExpand(_)
+            | PipeOpKind::Parse(_)
+            | PipeOpKind::ParseWhere(_)
+            | PipeOpKind::ParseKv(_) => {
+                st.open = true;
+                st
+            }
+            PipeOpKind::Lookup { right, .. } => {
+                let r = self.table(right);
+                for c in r.cols {
+                    if !st.cols.iter().any(|x| x.name == c.name) {
+                        st.cols.push(c);
+                    }
+                }
+                st.open = true;
+                st
+            }
             PipeOpKind::Join { params, right, on } => {
                 let r = self.table(right);
                 let kind = params
@@ -745,6 +765,8 @@ impl<'a> Flow<'a> {
                     }
                 }
             }
+            // Anything else (make-series, evaluate, top-nested, fork, ...): columns unknown.
+            _ => TableState::open(),
         }
     }
 
@@ -1130,7 +1152,18 @@ impl<'a> Flow<'a> {
                 .filter(|_| column == "LogonType" && table == "DeviceLogonEvents");
             if let Some((n, name)) = number {
                 help.push(format!("{table} names logon types: type {n} is \"{name}\""));
-            } else if let Some(c) = known::closest(s, documented.iter().copied()) {
+            } else if let Some(c) = known::closest(s, documented.iter().copied()).or_else(|| {
+                // "Success" → "LogonSuccess": the one documented value that contains it.
+                let lower = s.to_lowercase();
+                let hits: Vec<&&str> = documented
+                    .iter()
+                    .filter(|d| !lower.is_empty() && d.to_lowercase().contains(&lower))
+                    .collect();
+                match hits.as_slice() {
+                    [one] => Some(**one),
+                    _ => None,
+                }
+            }) {
                 help.push(format!("did you mean \"{c}\"?"));
             }
             let others = known::columns_with_value(&table, s);

@@ -1,90 +1,104 @@
 //! QL0001: a `let` name that nothing after it uses.
+//!
+//! Uses are found lexically (an identifier token with the name, after the `let`, that is not
+//! itself the name of a later `let` or a function parameter), so every operator counts, also
+//! ones the linter does not otherwise model. A column of the same name counts as a use: that
+//! misses some unused `let`s but never reports a used one.
 
 use crate::walk::walk;
 use quarry_syntax::ast::{self, DynamicLiteral, ExprKind, LetStatement, Literal, Statement};
+use quarry_syntax::lexer::{TokenKind, lex};
 use quarry_syntax::{Diagnostic, Span};
 
-pub fn check(script: &ast::Script, src: &str) -> Vec<Diagnostic> {
-    let _ = src;
+/// Identifier tokens of the text (bare, or bracket-quoted `['x']`), with their spans.
+fn identifiers(src: &str) -> Vec<(String, Span)> {
+    let tokens = lex(src).tokens;
     let mut out = Vec::new();
-    let stmts = &script.statements;
-    for (i, s) in stmts.iter().enumerate() {
-        match s {
-            Statement::Let(l) => {
-                let used = stmts[i + 1..]
-                    .iter()
-                    .any(|later| stmt_uses(later, &l.name.name));
-                if !used {
-                    out.push(unused(l, &stmts[i + 1..]));
-                }
-                if let ast::LetValue::Function(f) | ast::LetValue::View(f) = &l.value {
-                    check_body(f, &mut out);
-                }
+    for (i, t) in tokens.iter().enumerate() {
+        match &t.kind {
+            TokenKind::Ident(name) => out.push((name.clone(), t.span)),
+            TokenKind::String(name)
+                if i > 0
+                    && matches!(tokens[i - 1].kind, TokenKind::LBracket)
+                    && tokens
+                        .get(i + 1)
+                        .is_some_and(|n| matches!(n.kind, TokenKind::RBracket)) =>
+            {
+                out.push((name.clone(), t.span))
             }
-            Statement::Query(_) | Statement::Set { .. } => {}
+            _ => {}
         }
     }
     out
 }
 
-fn check_body(f: &ast::FunctionDef, out: &mut Vec<Diagnostic>) {
-    for (i, l) in f.body_lets.iter().enumerate() {
-        let later_lets = &f.body_lets[i + 1..];
-        let used = later_lets.iter().any(|x| let_uses(x, &l.name.name))
-            || expr_uses(&f.body, &l.name.name);
-        if !used {
-            let mut d = Diagnostic::warning(
-                "QL0001",
-                format!("`{}` is declared but never used", l.name.name),
-                l.name.span,
-            )
-            .with_label("never used");
-            d.help = Some("remove it, or use it where it was meant to apply".into());
-            out.push(d);
+/// Spans of names being defined: every `let` name and function parameter, at any depth.
+fn definitions(script: &ast::Script) -> Vec<Span> {
+    fn of_let(l: &LetStatement, out: &mut Vec<Span>) {
+        out.push(l.name.span);
+        if let ast::LetValue::Function(f) | ast::LetValue::View(f) = &l.value {
+            out.extend(f.params.iter().map(|p| p.name.span));
+            for bl in &f.body_lets {
+                of_let(bl, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for s in &script.statements {
+        if let Statement::Let(l) = s {
+            of_let(l, &mut out);
+        }
+    }
+    out
+}
+
+pub fn check(script: &ast::Script, src: &str) -> Vec<Diagnostic> {
+    let ids = identifiers(src);
+    let defs = definitions(script);
+    // Is `name` used in `start..end`, other than where a name is defined?
+    let used_in = |name: &str, start: u32, end: u32| {
+        ids.iter().any(|(n, s)| {
+            n == name
+                && s.start >= start
+                && s.end <= end
+                && !defs.iter().any(|d| d.start <= s.start && s.end <= d.end)
+        })
+    };
+    let mut out = Vec::new();
+    let stmts = &script.statements;
+    for (i, s) in stmts.iter().enumerate() {
+        let Statement::Let(l) = s else { continue };
+        if !used_in(&l.name.name, l.span.end, u32::MAX) {
+            out.push(unused(l, &stmts[i + 1..]));
+        }
+        if let ast::LetValue::Function(f) | ast::LetValue::View(f) = &l.value {
+            check_body(f, &used_in, &mut out);
+        }
+    }
+    out
+}
+
+fn check_body(
+    f: &ast::FunctionDef,
+    used_in: &dyn Fn(&str, u32, u32) -> bool,
+    out: &mut Vec<Diagnostic>,
+) {
+    for l in &f.body_lets {
+        if !used_in(&l.name.name, l.span.end, f.span.end) {
+            out.push(
+                Diagnostic::warning(
+                    "QL0001",
+                    format!("`{}` is declared but never used", l.name.name),
+                    l.name.span,
+                )
+                .with_label("never used")
+                .with_help("remove it, or use it where it was meant to apply"),
+            );
         }
         if let ast::LetValue::Function(g) | ast::LetValue::View(g) = &l.value {
-            check_body(g, out);
+            check_body(g, used_in, out);
         }
     }
-}
-
-fn stmt_uses(s: &Statement, name: &str) -> bool {
-    match s {
-        Statement::Let(l) => let_uses(l, name),
-        Statement::Query(e) => expr_uses(e, name),
-        Statement::Set { value, .. } => value.as_ref().is_some_and(|v| expr_uses(v, name)),
-    }
-}
-
-fn let_uses(l: &LetStatement, name: &str) -> bool {
-    match &l.value {
-        ast::LetValue::Expr(e) => expr_uses(e, name),
-        ast::LetValue::Function(f) | ast::LetValue::View(f) => {
-            // A parameter of the same name shadows the outer `let` inside the body.
-            let defaults = f
-                .params
-                .iter()
-                .filter_map(|p| p.default.as_ref())
-                .any(|d| expr_uses(d, name));
-            if defaults {
-                return true;
-            }
-            if f.params.iter().any(|p| p.name.name == name) {
-                return false;
-            }
-            f.body_lets.iter().any(|bl| let_uses(bl, name)) || expr_uses(&f.body, name)
-        }
-    }
-}
-
-fn expr_uses(e: &ast::Expr, name: &str) -> bool {
-    let mut found = false;
-    walk(e, &mut |x| match &x.kind {
-        ExprKind::Name(id) if id.name == name => found = true,
-        ExprKind::Call { name: n, .. } if n.name == name => found = true,
-        _ => {}
-    });
-    found
 }
 
 /// The diagnostic, pointing also at a string literal that repeats the list's values (the seed
