@@ -155,7 +155,7 @@ fn every_code_is_documented_with_a_bad_and_a_good_example_that_behave() {
             let rule = load_rule("example.kql", text);
             match rule {
                 Ok(r) => lint_rule(&r).0,
-                Err(e) => vec![e.diagnostic.unwrap_or_else(|| panic!("{e}"))],
+                Err(e) => vec![e.diagnostic.clone().unwrap_or_else(|| panic!("{e}"))],
             }
         };
         let bad = lint(&blocks[0]);
