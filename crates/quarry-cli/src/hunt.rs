@@ -507,7 +507,12 @@ pub async fn run(args: HuntArgs) -> ExitCode {
         }
         if !args.no_lint {
             let (diags, text) = quarry_rules::lint_rule(rule);
-            let diags: Vec<_> = diags.into_iter().filter(|d| d.code != "QL0006").collect();
+            // Syntax and column errors are left to the engine (it reports them with the
+            // columns of the files actually bound).
+            let diags: Vec<_> = diags
+                .into_iter()
+                .filter(|d| d.code.starts_with("QL") && d.code != "QL0006")
+                .collect();
             if !diags.is_empty() {
                 eprint!(
                     "{}",

@@ -960,3 +960,614 @@ fn corrupt_evtx_stops_with_file_and_chunk_or_is_skipped_with_counts() {
         "{err}"
     );
 }
+
+// ---- quarry lint / quarry hunt (issue 5) ----
+
+/// Runs `quarry hunt` with extra arguments; returns (status ok, stdout, stderr).
+fn hunt_run(args: &[&str]) -> (bool, String, String) {
+    let mut all = vec!["hunt"];
+    all.extend_from_slice(args);
+    let out = quarry(&all);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The `Row` objects of one rule's ndjson alerts, as CSV text with `header`'s columns (for
+/// `assert_same_result`).
+fn hunt_rows_csv(ndjson: &str, rule_id: &str, header: &[&str]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header).expect("header");
+    for line in ndjson.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).expect("ndjson alert");
+        if v["RuleId"] != rule_id {
+            continue;
+        }
+        let rec: Vec<String> = header
+            .iter()
+            .map(|c| match &v["Row"][c] {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Null => String::new(),
+                other => other.to_string(),
+            })
+            .collect();
+        w.write_record(&rec).expect("row");
+    }
+    String::from_utf8(w.into_inner().expect("csv")).expect("utf-8")
+}
+
+const EXPECTED_HEADER: [&str; 7] = [
+    "Timestamp",
+    "AccountName",
+    "LogonType",
+    "TotalLogons",
+    "SuccessfulLogons",
+    "FailedAttempts",
+    "UniqueDevices",
+];
+
+#[test]
+fn lint_reports_the_seeds_mistakes_and_nothing_on_the_rules() {
+    let out = quarry(&["lint", SEED]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "findings make the exit status 1"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "warning[QL0001]: `ServiceAccountPatterns` is declared but never used",
+        "hint[QL0005]",
+        "warning[QL0002]: `countif` predicate is never true here",
+        "this `where` limits `LogonType` to \"Interactive\", \"RemoteInteractive\"",
+        "  --> ../shared/seed/service_account_interactive_logon.kql:11:30",
+    ] {
+        assert!(text.contains(needle), "missing {needle}:\n{text}");
+    }
+    let out = quarry(&["lint", "--format", "json", SEED]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let found: Vec<(String, u64, u64)> = v
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap_or("").to_string(),
+                d["line"].as_u64().unwrap_or(0),
+                d["column"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("QL0001".to_string(), 2, 5),
+            ("QL0005".to_string(), 6, 33),
+            ("QL0002".to_string(), 11, 30),
+            ("QL0002".to_string(), 12, 32),
+        ]
+    );
+    assert_eq!(v[2]["labels"][0]["span"]["line"], 5);
+    assert_eq!(v[2]["severity"], "warning");
+    assert_eq!(v[1]["severity"], "hint");
+
+    // The built-in pack and the Sentinel fixtures' clean files: nothing, exit 0.
+    let out = quarry(&["lint", "rules/"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(out.stdout.is_empty());
+    let out = quarry(&["lint", "--format", "json", "rules/"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[]");
+    // An unreadable path is exit 2.
+    assert_eq!(
+        quarry(&["lint", "/nonexistent/x.kql"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn query_prints_lint_warnings_unless_told_not_to() {
+    let data = shared().join("data/synthetic/small_logons.csv");
+    let binding = format!("DeviceLogonEvents={}", data.display());
+    let out = quarry(&["query", "-f", SEED, "--table", &binding, "--format", "csv"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning[QL0002]") && err.contains("warning[QL0001]"),
+        "{err}"
+    );
+    let out = quarry(&[
+        "query",
+        "-f",
+        SEED,
+        "--table",
+        &binding,
+        "--format",
+        "csv",
+        "--no-lint",
+    ]);
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("QL0"));
+}
+
+#[test]
+fn hunt_builtin_pack_reproduces_the_reference_answer_and_tunes() {
+    let data = shared().join("data/synthetic/small_logons.csv");
+    let binding = format!("DeviceLogonEvents={}", data.display());
+    let expected =
+        std::fs::read_to_string(shared().join("data/synthetic/small_expected_corrected.csv"))
+            .expect("expected");
+    let window = [
+        "--since",
+        "2024-03-01T00:00:00Z",
+        "--until",
+        "2024-03-02T00:00:00Z",
+    ];
+    let mut args = vec!["--table", binding.as_str(), "--format", "ndjson"];
+    args.extend(window);
+    let (ok, all, err) = hunt_run(&args);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("hunt summary: 4 rule(s) run, 1 skipped, 0 failed"),
+        "{err}"
+    );
+    assert!(err.contains("needs table SecurityEvent"), "{err}");
+    let ours = hunt_rows_csv(&all, "quarry-0001", &EXPECTED_HEADER);
+    assert_same_result(&ours, &expected, "hunt, built-in pack, quarry-0001");
+    // Every alert carries the rule's metadata and its entities.
+    let first: serde_json::Value =
+        serde_json::from_str(all.lines().next().expect("an alert")).expect("json");
+    assert_eq!(first["RuleId"], "quarry-0001");
+    assert_eq!(first["Severity"], "medium");
+    assert_eq!(first["Techniques"][0], "T1078");
+    assert_eq!(first["Entities"]["account"], first["Row"]["AccountName"]);
+    let (_, cs_rows) = parse_csv(&ours);
+
+    // The service-account list narrows the alerts to exactly the sa_ ones.
+    let mut narrowed = args.clone();
+    narrowed.extend(["--param", r#"ServiceAccountPatterns=["sa_"]"#]);
+    let (ok, out, err) = hunt_run(&narrowed);
+    assert!(ok, "{err}");
+    let (_, sa_rows) = parse_csv(&hunt_rows_csv(&out, "quarry-0001", &EXPECTED_HEADER));
+    let mut want: Vec<_> = cs_rows
+        .iter()
+        .filter(|r| r[1].starts_with("sa_"))
+        .cloned()
+        .collect();
+    let mut got = sa_rows.clone();
+    want.sort();
+    got.sort();
+    assert!(!got.is_empty());
+    assert_eq!(got, want);
+
+    // Case-insensitive matching adds exactly the upper/mixed-case look-alikes.
+    let mut ci = args.clone();
+    ci.extend(["--param", "CaseSensitive=false"]);
+    let (ok, out, err) = hunt_run(&ci);
+    assert!(ok, "{err}");
+    let (_, ci_rows) = parse_csv(&hunt_rows_csv(&out, "quarry-0001", &EXPECTED_HEADER));
+    let prefixes = ["svc_", "service_", "sa_"];
+    let extra: Vec<_> = ci_rows.iter().filter(|r| !cs_rows.contains(r)).collect();
+    assert!(!extra.is_empty(), "the fixture has upper-case look-alikes");
+    for r in &extra {
+        let name = &r[1];
+        assert!(!prefixes.iter().any(|p| name.starts_with(p)), "{name}");
+        assert!(
+            prefixes.iter().any(|p| name.to_lowercase().starts_with(p)),
+            "{name}"
+        );
+    }
+    assert!(cs_rows.iter().all(|r| ci_rows.contains(r)));
+
+    // A bad value is a clear error before anything runs; an unknown name too.
+    let mut bad = args.clone();
+    bad.extend(["--param", "Lookback=yesterday"]);
+    let (ok, _, err) = hunt_run(&bad);
+    assert!(
+        !ok && err.contains("Lookback") && err.contains("timespan"),
+        "{err}"
+    );
+    let mut bad = args.clone();
+    bad.extend(["--param", "Nope=1"]);
+    let (ok, _, err) = hunt_run(&bad);
+    assert!(
+        !ok && err.contains("no rule has a top-level `let Nope`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn hunt_since_until_cut_and_lookback_is_never_silent() {
+    let data = shared().join("data/synthetic/small_logons.csv");
+    let binding = format!("DeviceLogonEvents={}", data.display());
+    let expected =
+        std::fs::read_to_string(shared().join("data/synthetic/small_expected_corrected.csv"))
+            .expect("expected");
+    let (ok, out, err) = hunt_run(&[
+        "--table",
+        &binding,
+        "--rule",
+        "quarry-0001",
+        "--since",
+        "2024-03-01T10:00:00Z",
+        "--until",
+        "2024-03-01T12:00:00Z",
+        "--format",
+        "ndjson",
+    ]);
+    assert!(ok, "{err}");
+    // Hour bins entirely inside the window are exactly the reference's rows of those hours.
+    let (h, rows) = parse_csv(&expected);
+    let mut want = vec![h.join(",")];
+    for r in &rows {
+        if r[0].as_str() >= "2024-03-01T10:00:00Z" && r[0].as_str() < "2024-03-01T12:00:00Z" {
+            want.push(r.join(","));
+        }
+    }
+    assert_eq!(want.len(), 4);
+    assert_same_result(
+        &hunt_rows_csv(&out, "quarry-0001", &EXPECTED_HEADER),
+        &(want.join("\n") + "\n"),
+        "since/until",
+    );
+
+    // A look-back that misses the evidence is reported, not silent.
+    let (ok, out, err) = hunt_run(&[
+        "--table",
+        &binding,
+        "--rule",
+        "quarry-0001",
+        "--now",
+        "2024-03-10T00:00:00Z",
+        "--param",
+        "Lookback=1d",
+        "--format",
+        "ndjson",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.contains("0 alerts") && err.contains("lies entirely outside the rule's window"),
+        "{err}"
+    );
+    // --since/--until replace that look-back.
+    let (ok, out, err) = hunt_run(&[
+        "--table",
+        &binding,
+        "--rule",
+        "quarry-0001",
+        "--since",
+        "2024-03-01T00:00:00Z",
+        "--param",
+        "Lookback=1d",
+        "--now",
+        "2024-03-10T00:00:00Z",
+        "--format",
+        "ndjson",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.lines().count(),
+        0,
+        "an explicit Lookback param wins: {err}"
+    );
+    let (ok, out, _) = hunt_run(&[
+        "--table",
+        &binding,
+        "--rule",
+        "quarry-0001",
+        "--since",
+        "2024-03-01T00:00:00Z",
+        "--now",
+        "2024-03-10T00:00:00Z",
+        "--format",
+        "ndjson",
+    ]);
+    assert!(ok);
+    assert_eq!(out.lines().count(), 26);
+}
+
+#[test]
+fn hunt_reports_broken_rules_and_runs_the_rest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = repo().join(RULE);
+    std::fs::copy(&good, dir.path().join("0-good.kql")).expect("copy");
+    std::fs::write(
+        dir.path().join("1-syntax.kql"),
+        "DeviceLogonEvents | where (AccountName == 'x'\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("2-column.kql"),
+        "DeviceLogonEvents | where AcountName == 'x'\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("3-param.kql"),
+        "// ---\n// id: bad-param\n// title: t\n// parameters:\n//   Threshold: {type: long, default: ten}\n// ---\nlet Threshold = 1;\nDeviceLogonEvents | take Threshold\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("4-nolet.kql"),
+        "// ---\n// id: no-let\n// title: t\n// parameters:\n//   Threshold: {type: long, default: 1}\n// ---\nDeviceLogonEvents | take 1\n",
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("5-yaml.yaml"), "id: [\nquery: T\n").expect("write");
+    let data = shared().join("data/synthetic/small_logons.csv");
+    let binding = format!("DeviceLogonEvents={}", data.display());
+    let rules = dir.path().display().to_string();
+    let (ok, out, err) = hunt_run(&["--rules", &rules, "--table", &binding, "--format", "ndjson"]);
+    assert!(!ok, "a failed rule makes the exit status non-zero");
+    assert_eq!(out.lines().count(), 26, "the good rule still ran: {err}");
+    assert!(
+        err.contains("hunt summary: 1 rule(s) run, 0 skipped, 5 failed, 26 alert(s)"),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("error[KQL0001]").count(),
+        1,
+        "reported once: {err}"
+    );
+    for needle in [
+        "error[KQL0001]",
+        "1-syntax.kql:2:1",
+        "unknown column or name `AcountName`",
+        "2-column.kql:1:27",
+        "did you mean `AccountName`?",
+        "default `\"ten\"` is not a long value",
+        "parameter `Threshold` has no top-level `let Threshold`",
+        "5-yaml.yaml",
+    ] {
+        assert!(err.contains(needle), "missing {needle}:\n{err}");
+    }
+}
+
+/// A DeviceLogonEvents CSV with the columns the logon rules read.
+fn logon_csv(dir: &Path, name: &str, rows: &[[&str; 8]]) -> String {
+    let mut text = String::from(
+        "Timestamp,DeviceName,ActionType,LogonType,AccountName,FailureReason,RemoteIP,RemoteIPType\n",
+    );
+    for r in rows {
+        text.push_str(&r.join(","));
+        text.push('\n');
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write fixture");
+    format!("DeviceLogonEvents={}", path.display())
+}
+
+/// Alerts of one built-in rule over a binding, as (Entities, Row) JSON pairs.
+fn rule_alerts(rule: &str, bindings: &[&str], extra: &[&str]) -> Vec<serde_json::Value> {
+    let mut args = vec!["--rule", rule, "--format", "json"];
+    for b in bindings {
+        args.extend(["--table", b]);
+    }
+    args.extend_from_slice(extra);
+    let (ok, out, err) = hunt_run(&args);
+    assert!(ok, "{rule}: {err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json array");
+    v.as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn builtin_logon_rules_fire_where_they_must_and_nowhere_else() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut rows: Vec<[&str; 8]> = Vec::new();
+    // quarry-0002: 12 failures for Alice (two spellings) in 5 minutes: one alert. 9 for bob,
+    // and 12 for carol spread over 4 hours: none.
+    let minutes: Vec<String> = (0..12)
+        .map(|i| format!("2024-03-01T10:0{}:{:02}Z", i % 5, i * 4))
+        .collect();
+    for (i, t) in minutes.iter().enumerate() {
+        let who = if i % 2 == 0 { "alice" } else { "Alice" };
+        rows.push([
+            t,
+            "ws1",
+            "LogonFailed",
+            "Network",
+            who,
+            "WrongPassword",
+            "10.0.0.5",
+            "Private",
+        ]);
+    }
+    for t in minutes.iter().take(9) {
+        rows.push([
+            t,
+            "ws1",
+            "LogonFailed",
+            "Network",
+            "bob",
+            "WrongPassword",
+            "10.0.0.5",
+            "Private",
+        ]);
+    }
+    let spread: Vec<String> = (0..12)
+        .map(|i| format!("2024-03-01T{:02}:{:02}:00Z", 12 + i / 3, (i % 3) * 20))
+        .collect();
+    for t in &spread {
+        rows.push([
+            t,
+            "ws2",
+            "LogonFailed",
+            "Network",
+            "carol",
+            "WrongPassword",
+            "10.0.0.6",
+            "Private",
+        ]);
+    }
+    // quarry-0003: RDP success from a public address fires; from a private one, a Network
+    // logon from a public one, or a failed RDP logon do not.
+    rows.push([
+        "2024-03-01T11:00:00Z",
+        "srv1",
+        "LogonSuccess",
+        "RemoteInteractive",
+        "dave",
+        "",
+        "203.0.113.7",
+        "Public",
+    ]);
+    rows.push([
+        "2024-03-01T11:01:00Z",
+        "srv1",
+        "LogonSuccess",
+        "RemoteInteractive",
+        "erin",
+        "",
+        "10.1.1.1",
+        "Private",
+    ]);
+    rows.push([
+        "2024-03-01T11:02:00Z",
+        "srv1",
+        "LogonSuccess",
+        "Network",
+        "frank",
+        "",
+        "203.0.113.8",
+        "Public",
+    ]);
+    rows.push([
+        "2024-03-01T11:03:00Z",
+        "srv1",
+        "LogonFailed",
+        "RemoteInteractive",
+        "gina",
+        "WrongPassword",
+        "203.0.113.9",
+        "Public",
+    ]);
+    // quarry-0004: a disabled account fires; other failure reasons do not.
+    rows.push([
+        "2024-03-01T11:04:00Z",
+        "srv2",
+        "LogonFailed",
+        "Interactive",
+        "OldUser",
+        "AccountDisabled",
+        "",
+        "",
+    ]);
+    rows.push([
+        "2024-03-01T11:05:00Z",
+        "srv2",
+        "LogonFailed",
+        "Interactive",
+        "newuser",
+        "AccountLocked",
+        "",
+        "",
+    ]);
+    let binding = logon_csv(dir.path(), "logons.csv", &rows);
+
+    let a = rule_alerts("quarry-0002", &[&binding], &[]);
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(a[0]["Entities"]["account"], "alice");
+    assert_eq!(a[0]["Row"]["FailedLogons"], 12);
+    let lowered = rule_alerts(
+        "quarry-0002",
+        &[&binding],
+        &["--param", "FailureThreshold=9"],
+    );
+    assert_eq!(
+        lowered.len(),
+        2,
+        "bob reaches a threshold of 9: {lowered:?}"
+    );
+    let wide = rule_alerts("quarry-0002", &[&binding], &["--param", "BurstWindow=1d"]);
+    assert_eq!(wide.len(), 2, "carol within a day: {wide:?}");
+
+    let a = rule_alerts("quarry-0003", &[&binding], &[]);
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(a[0]["Entities"]["account"], "dave");
+    assert_eq!(a[0]["Entities"]["ip"], "203.0.113.7");
+    assert_eq!(a[0]["Entities"]["host"], "srv1");
+    let allowed = rule_alerts(
+        "quarry-0003",
+        &[&binding],
+        &["--param", r#"AllowedRemoteIPs=["203.0.113.7"]"#],
+    );
+    assert!(allowed.is_empty());
+
+    let a = rule_alerts("quarry-0004", &[&binding], &[]);
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(a[0]["Entities"]["account"], "olduser");
+
+    // quarry-0005 on real Windows logs: the SMB password-guessing sample fires, the OpenSSH
+    // sample (5 failures) does not.
+    let smb = format!(
+        "SecurityEvent={}",
+        data("hayabusa-sample-evtx/smb-password-guessing-security.evtx")
+    );
+    let a = rule_alerts("quarry-0005", &[&smb], &[]);
+    assert!(!a.is_empty());
+    assert!(
+        a.iter()
+            .all(|x| x["Row"]["FailedLogons"].as_i64().unwrap_or(0) >= 10)
+    );
+    let ssh = format!(
+        "SecurityEvent={}",
+        data("hayabusa-sample-evtx/ID4625-OpenSSH_brutforce_with_valid_users.evtx")
+    );
+    assert!(rule_alerts("quarry-0005", &[&ssh], &[]).is_empty());
+    let low = rule_alerts("quarry-0005", &[&ssh], &["--param", "FailureThreshold=5"]);
+    assert_eq!(low.len(), 1);
+    assert_eq!(low[0]["Entities"]["account"], "admmig@offsec.lan");
+}
+
+#[test]
+fn sentinel_yaml_rules_run_unchanged_on_the_real_samples() {
+    let fixtures = repo().join("crates/quarry-cli/tests/fixtures/sentinel");
+    let rules = fixtures.display().to_string();
+    let mut bindings = sample_bindings("SecurityEvent");
+    bindings.push(format!(
+        "DeviceLogonEvents={}",
+        data("elastic-integrations-m365d")
+    ));
+    bindings.push(format!(
+        "DeviceLogonEvents={}",
+        data("synthetic/small_logons.csv")
+    ));
+    for b in sample_bindings("DeviceLogonEvents") {
+        bindings.push(b);
+    }
+    let mut args = vec!["--rules", rules.as_str(), "--format", "ndjson", "--no-lint"];
+    for b in &bindings {
+        args.extend(["--table", b.as_str()]);
+    }
+    let (ok, out, err) = hunt_run(&args);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("hunt summary: 6 rule(s) run, 0 skipped, 0 failed"),
+        "{err}"
+    );
+    // The tunnelling analytic rule finds the RDP-over-loopback sample, with its entities.
+    let tunnel: Vec<serde_json::Value> = out
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["RuleTitle"] == "Potential Remote Desktop Tunneling")
+        .collect();
+    assert!(!tunnel.is_empty(), "{err}");
+    assert_eq!(tunnel[0]["Severity"], "medium");
+    assert!(tunnel[0]["Entities"]["Host.FullName"].is_string());
+    assert!(tunnel[0]["Entities"]["IP.Address"].is_string());
+    // The hunting query with {{StartTimeISO}}/{{EndTimeISO}} runs with an explicit window too.
+    let mut windowed = args.clone();
+    windowed.extend([
+        "--since",
+        "2021-01-01T00:00:00Z",
+        "--until",
+        "2022-01-01T00:00:00Z",
+    ]);
+    let (ok, _, err) = hunt_run(&windowed);
+    assert!(ok, "{err}");
+    assert!(err.contains("0 failed"), "{err}");
+}

@@ -75,8 +75,16 @@ fn corrected_rule_and_builtin_pack_are_clean() {
             rule.origin,
             render_all(&diags, &rule.origin, text)
         );
-        assert!(!rule.tables.is_empty() && !rule.techniques.is_empty(), "{}", rule.id);
-        assert!(!rule.entities.is_empty(), "{}: entities for alerts", rule.id);
+        assert!(
+            !rule.tables.is_empty() && !rule.techniques.is_empty(),
+            "{}",
+            rule.id
+        );
+        assert!(
+            !rule.entities.is_empty(),
+            "{}: entities for alerts",
+            rule.id
+        );
         assert_eq!(rule.lookback.as_deref(), Some("Lookback"), "{}", rule.id);
         ids.push(rule.id.clone());
     }
@@ -186,22 +194,48 @@ fn lint_codes(q: &str) -> Vec<String> {
 #[test]
 fn predicates_given_earlier_filters() {
     // Same `where`: the first conjunct is the reason.
-    let d = lint_query(r#"DeviceLogonEvents | where LogonType == "Network" and LogonType == "Service""#);
+    let d = lint_query(
+        r#"DeviceLogonEvents | where LogonType == "Network" and LogonType == "Service""#,
+    );
     assert_eq!(codes(&d), ["QL0002"]);
     let text = r#"DeviceLogonEvents | where LogonType == "Network" and LogonType == "Service""#;
     assert_eq!(d[0].span.text(text), r#"LogonType == "Service""#);
     assert_eq!(d[0].labels[0].span.text(text), r#"LogonType == "Network""#);
     // A later `where`, `!=`, `!in`, `=~`, `not()`, `or` of one column.
     for (q, want) in [
-        (r#"DeviceLogonEvents | where ActionType == "LogonSuccess" | where ActionType != "LogonSuccess""#, "QL0002"),
-        (r#"DeviceLogonEvents | where ActionType == "LogonSuccess" | where ActionType != "LogonFailed""#, "QL0003"),
-        (r#"DeviceLogonEvents | where ActionType !in ("LogonFailed") | where ActionType == "LogonFailed""#, "QL0002"),
-        (r#"DeviceLogonEvents | where ActionType =~ "logonsuccess" | where ActionType == "LogonFailed""#, "QL0002"),
-        (r#"DeviceLogonEvents | where not(ActionType == "LogonFailed") | summarize n = countif(ActionType == "LogonFailed")"#, "QL0002"),
-        (r#"DeviceLogonEvents | where ActionType == "LogonFailed" or ActionType == "LogonAttempted" | extend x = iff(ActionType == "LogonSuccess", 1, 0)"#, "QL0002"),
-        (r#"DeviceLogonEvents | where LogonType in ("Interactive") | summarize c = countif(LogonType == "Interactive") by AccountName"#, "QL0003"),
+        (
+            r#"DeviceLogonEvents | where ActionType == "LogonSuccess" | where ActionType != "LogonSuccess""#,
+            "QL0002",
+        ),
+        (
+            r#"DeviceLogonEvents | where ActionType == "LogonSuccess" | where ActionType != "LogonFailed""#,
+            "QL0003",
+        ),
+        (
+            r#"DeviceLogonEvents | where ActionType !in ("LogonFailed") | where ActionType == "LogonFailed""#,
+            "QL0002",
+        ),
+        (
+            r#"DeviceLogonEvents | where ActionType =~ "logonsuccess" | where ActionType == "LogonFailed""#,
+            "QL0002",
+        ),
+        (
+            r#"DeviceLogonEvents | where not(ActionType == "LogonFailed") | summarize n = countif(ActionType == "LogonFailed")"#,
+            "QL0002",
+        ),
+        (
+            r#"DeviceLogonEvents | where ActionType == "LogonFailed" or ActionType == "LogonAttempted" | extend x = iff(ActionType == "LogonSuccess", 1, 0)"#,
+            "QL0002",
+        ),
+        (
+            r#"DeviceLogonEvents | where LogonType in ("Interactive") | summarize c = countif(LogonType == "Interactive") by AccountName"#,
+            "QL0003",
+        ),
         // Facts survive summarize by the column, and are dropped when it is redefined.
-        (r#"DeviceLogonEvents | where LogonType == "Network" | summarize n = count() by LogonType | where LogonType == "Service""#, "QL0002"),
+        (
+            r#"DeviceLogonEvents | where LogonType == "Network" | summarize n = count() by LogonType | where LogonType == "Service""#,
+            "QL0002",
+        ),
     ] {
         assert_eq!(lint_codes(q), [want], "{q}");
     }
@@ -222,10 +256,18 @@ fn values_columns_and_case() {
     let q = r#"DeviceLogonEvents | where LogonType == "10""#;
     let d = lint_query(q);
     assert_eq!(codes(&d), ["QL0004"]);
-    assert!(d[0].help.as_deref().unwrap_or("").contains("\"RemoteInteractive\""));
+    assert!(
+        d[0].help
+            .as_deref()
+            .unwrap_or("")
+            .contains("\"RemoteInteractive\"")
+    );
     // `=~` ignores case, so a differently-cased documented value is fine.
     assert!(lint_codes(r#"DeviceLogonEvents | where ActionType =~ "logonfailed""#).is_empty());
-    assert_eq!(lint_codes(r#"DeviceLogonEvents | where ActionType == "logonfailed""#), ["QL0004"]);
+    assert_eq!(
+        lint_codes(r#"DeviceLogonEvents | where ActionType == "logonfailed""#),
+        ["QL0004"]
+    );
     // Unknown columns follow the pipeline.
     let q = "DeviceLogonEvents | project AccountName | where DeviceName == 'x'";
     let d = lint_query(q);
@@ -251,36 +293,62 @@ fn values_columns_and_case() {
     }
     // Case-sensitive identity matches, each with its case-insensitive form.
     for (q, fix) in [
-        ("DeviceLogonEvents | where AccountName == 'Admin'", "AccountName =~ 'Admin'"),
-        ("DeviceLogonEvents | where AccountName !in ('Admin', 'root')", "AccountName !in~ ('Admin', 'root')"),
-        ("SecurityEvent | where TargetUserName startswith_cs 'adm'", "TargetUserName startswith 'adm'"),
-        ("let p = @'^svc_'; DeviceLogonEvents | where AccountName matches regex p", "(?i)"),
+        (
+            "DeviceLogonEvents | where AccountName == 'Admin'",
+            "AccountName =~ 'Admin'",
+        ),
+        (
+            "DeviceLogonEvents | where AccountName !in ('Admin', 'root')",
+            "AccountName !in~ ('Admin', 'root')",
+        ),
+        (
+            "SecurityEvent | where TargetUserName startswith_cs 'adm'",
+            "TargetUserName startswith 'adm'",
+        ),
+        (
+            "let p = @'^svc_'; DeviceLogonEvents | where AccountName matches regex p",
+            "(?i)",
+        ),
     ] {
         let d = lint_query(q);
         assert_eq!(codes(&d), ["QL0005"], "{q}");
-        assert!(d[0].help.as_deref().unwrap_or("").contains(fix), "{q}: {:?}", d[0].help);
+        assert!(
+            d[0].help.as_deref().unwrap_or("").contains(fix),
+            "{q}: {:?}",
+            d[0].help
+        );
     }
 }
 
 #[test]
 fn unused_lets() {
-    assert_eq!(lint_codes("let a = 1; let b = a; print b"), Vec::<String>::new());
+    assert_eq!(
+        lint_codes("let a = 1; let b = a; print b"),
+        Vec::<String>::new()
+    );
     assert_eq!(lint_codes("let a = 1; print 2"), ["QL0001"]);
     // Used only inside an operator the linter does not model: still a use.
-    assert!(lint_codes("let cols = 'x'; DeviceLogonEvents | mv-expand y = pack_array(cols)").is_empty());
+    assert!(
+        lint_codes("let cols = 'x'; DeviceLogonEvents | mv-expand y = pack_array(cols)").is_empty()
+    );
     // Inside function bodies.
     assert_eq!(
         lint_codes("let f = () { let unused = 1; print 2 }; f()"),
         ["QL0001"]
     );
     // A parameter of the same name is not a use of the outer `let`.
-    assert_eq!(lint_codes("let n = 1; let f = (n: long) { n + 1 }; print f(2)"), ["QL0001"]);
+    assert_eq!(
+        lint_codes("let n = 1; let f = (n: long) { n + 1 }; print f(2)"),
+        ["QL0001"]
+    );
 }
 
 #[test]
 fn rule_metadata_problems() {
     let meta = |params: &str, lets: &str| {
-        format!("// ---\n// id: t-1\n// title: t\n// parameters:\n{params}// ---\n{lets}DeviceLogonEvents | take 1\n")
+        format!(
+            "// ---\n// id: t-1\n// title: t\n// parameters:\n{params}// ---\n{lets}DeviceLogonEvents | take 1\n"
+        )
     };
     // A parameter without a `let`: an error pointing at its line.
     let text = meta("//   Threshold: {type: long, default: 10}\n", "");
@@ -289,7 +357,10 @@ fn rule_metadata_problems() {
     assert_eq!(rule.metadata_diagnostics[0].severity, Severity::Error);
     assert_eq!(rule.metadata_diagnostics[0].span.text(&text), "Threshold");
     // A default that differs from the text: a warning on the value.
-    let text = meta("//   Threshold: {type: long, default: 10}\n", "let Threshold = 5;\n");
+    let text = meta(
+        "//   Threshold: {type: long, default: 10}\n",
+        "let Threshold = 5;\n",
+    );
     let rule = load_rule("t.kql", &text).expect("loads");
     let d = &rule.metadata_diagnostics;
     assert_eq!((d.len(), d[0].severity), (1, Severity::Warning));
@@ -300,11 +371,21 @@ fn rule_metadata_problems() {
         "let P = dynamic([\"a\",\"b\"]);\nlet W = 1h;\nlet B = false;\nlet S = \"x y\";\n",
     );
     let rule = load_rule("t.kql", &text).expect("loads");
-    assert!(rule.metadata_diagnostics.is_empty(), "{:?}", rule.metadata_diagnostics);
+    assert!(
+        rule.metadata_diagnostics.is_empty(),
+        "{:?}",
+        rule.metadata_diagnostics
+    );
     // Errors that stop loading.
     for (text, what) in [
-        (meta("//   T: {type: long, default: ten}\n", "let T = 1;\n"), "default"),
-        (meta("//   T: {type: number}\n", "let T = 1;\n"), "unknown type"),
+        (
+            meta("//   T: {type: long, default: ten}\n", "let T = 1;\n"),
+            "default",
+        ),
+        (
+            meta("//   T: {type: number}\n", "let T = 1;\n"),
+            "unknown type",
+        ),
         ("// ---\n// id: [unclosed\n// ---\nT".to_string(), "YAML"),
         ("// ---\n// id: x\nT | take 1\n".to_string(), "`//`"),
         ("// ---\n// id: x\n".to_string(), "not closed"),
@@ -315,12 +396,17 @@ fn rule_metadata_problems() {
     }
     // No block: a plain query is a rule named after its file.
     let rule = load_rule("dir/my-hunt.kql", "DeviceLogonEvents | take 1").expect("loads");
-    assert_eq!((rule.id.as_str(), rule.title.as_str()), ("my-hunt", "my-hunt"));
+    assert_eq!(
+        (rule.id.as_str(), rule.title.as_str()),
+        ("my-hunt", "my-hunt")
+    );
     assert_eq!(rule.tables, ["DeviceLogonEvents"]);
 }
 
 fn fixture(name: &str) -> PathBuf {
-    repo().join("crates/quarry-cli/tests/fixtures/sentinel").join(name)
+    repo()
+        .join("crates/quarry-cli/tests/fixtures/sentinel")
+        .join(name)
 }
 
 #[test]
@@ -342,7 +428,13 @@ fn sentinel_yaml_rules_load_and_lint_in_file_coordinates() {
     let (diags, text) = lint_rule(&rule);
     assert_eq!(codes(&diags), ["QL0004"]);
     assert_eq!(diags[0].span.text(text), "'Success'");
-    assert!(diags[0].help.as_deref().unwrap_or("").contains("\"LogonSuccess\""));
+    assert!(
+        diags[0]
+            .help
+            .as_deref()
+            .unwrap_or("")
+            .contains("\"LogonSuccess\"")
+    );
     assert_eq!(text, rule.file_text);
 
     // Placeholders are filled for linting; every fixture loads and parses.
@@ -380,8 +472,15 @@ fn prepare_applies_parameters_window_and_placeholders() {
         "let ['DeviceLogonEvents'] = ['DeviceLogonEvents'] | where ['Timestamp'] >= datetime(2024-03-01T00:00:00Z) and ['Timestamp'] < datetime(2024-03-02T00:00:00Z);\n"
     ));
     assert_eq!(p.now_ns, t0 + DAY, "now() is --until without --now");
-    assert!(p.params.contains(&("ServiceAccountPatterns".into(), r#"dynamic(["sa_"])"#.into())));
-    assert!(p.params.contains(&("Lookback".into(), "0d".into())), "{:?}", p.params);
+    assert!(p.params.contains(&(
+        "ServiceAccountPatterns".into(),
+        r#"dynamic(["sa_"])"#.into()
+    )));
+    assert!(
+        p.params.contains(&("Lookback".into(), "0d".into())),
+        "{:?}",
+        p.params
+    );
     // The rule text maps back through the prefix.
     let at = p.text.text.find("DeviceLogonEvents\n|").expect("query");
     assert_eq!(p.text.map_back(at), rule.query.find("DeviceLogonEvents\n|"));
@@ -418,7 +517,11 @@ fn prepare_applies_parameters_window_and_placeholders() {
         ..RunOptions::default()
     };
     let p = prepare(&tunnel, &now, &tcs).expect("prepared");
-    assert!(p.text.text.contains("['TimeGenerated'] >= datetime(2024-03-01T00:00:00Z)"));
+    assert!(
+        p.text
+            .text
+            .contains("['TimeGenerated'] >= datetime(2024-03-01T00:00:00Z)")
+    );
     // Without --now the whole input is used.
     let p = prepare(&tunnel, &RunOptions::default(), &tcs).expect("prepared");
     assert_eq!(p.text.text, tunnel.query);
@@ -436,7 +539,10 @@ fn linter_never_panics_on_the_corpus_or_on_broken_text() {
     }
     assert!(n > 1000);
     // Every prefix of the seed and the corrected rule (cut at char boundaries).
-    for p in [shared().join(SEED), repo().join("rules/service-account-interactive-logon.kql")] {
+    for p in [
+        shared().join(SEED),
+        repo().join("rules/service-account-interactive-logon.kql"),
+    ] {
         let text = read(&p);
         for (i, _) in text.char_indices() {
             let _ = load_rule("x.kql", &text[..i]).map(|r| lint_rule(&r).0.len());

@@ -9,10 +9,13 @@ use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::ScalarValue;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::TaskContext;
-use datafusion::logical_expr::{Expr, TableType};
+use datafusion::logical_expr::{
+    Between, BinaryExpr, Expr, Operator, TableProviderFilterPushDown, TableType,
+};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -105,6 +108,30 @@ impl FileTable {
 
     /// The execution plan reading the given columns (indices into the table schema).
     pub fn scan_plan(&self, projection: Option<&Vec<usize>>) -> Result<Arc<FileScanExec>> {
+        self.scan_plan_in(projection, FULL_RANGE)
+    }
+
+    /// The table's time column when some of its files can skip records by time.
+    fn prunable_time_column(&self) -> Option<&'static str> {
+        if !self
+            .files
+            .iter()
+            .any(|f| matches!(f.format, Format::Windows(_)))
+        {
+            return None;
+        }
+        ["TimeGenerated", "Timestamp"]
+            .into_iter()
+            .find(|c| self.schema.index_of(c).is_ok())
+    }
+
+    /// Like [`FileTable::scan_plan`], reading only records whose time is in `range` where the
+    /// format allows (the filters stay above the scan: pruning is a shortcut, not the filter).
+    pub fn scan_plan_in(
+        &self,
+        projection: Option<&Vec<usize>>,
+        time_range: (i64, i64),
+    ) -> Result<Arc<FileScanExec>> {
         let indices: Vec<usize> = match projection {
             Some(p) => p.clone(),
             None => (0..self.schema.fields().len()).collect(),
@@ -143,7 +170,74 @@ impl FileTable {
             opts: self.opts,
             report: self.report.clone(),
             props: Arc::new(props),
+            time_range,
         }))
+    }
+}
+
+/// No time bounds.
+pub const FULL_RANGE: (i64, i64) = (i64::MIN, i64::MAX);
+
+/// A timestamp literal in ns.
+fn timestamp_ns(e: &Expr) -> Option<i64> {
+    match e {
+        Expr::Literal(v, _) => match v {
+            ScalarValue::TimestampNanosecond(Some(x), _) => Some(*x),
+            ScalarValue::TimestampMicrosecond(Some(x), _) => x.checked_mul(1_000),
+            ScalarValue::TimestampMillisecond(Some(x), _) => x.checked_mul(1_000_000),
+            ScalarValue::TimestampSecond(Some(x), _) => x.checked_mul(1_000_000_000),
+            _ => None,
+        },
+        Expr::Cast(c) => timestamp_ns(&c.expr),
+        Expr::TryCast(c) => timestamp_ns(&c.expr),
+        _ => None,
+    }
+}
+
+fn is_column(e: &Expr, name: &str) -> bool {
+    match e {
+        Expr::Column(c) => c.name == name,
+        Expr::Cast(c) => is_column(&c.expr, name),
+        _ => false,
+    }
+}
+
+/// The inclusive time bounds a filter puts on `col`, if it is a comparison of the column with
+/// a timestamp literal, a `between`, or an `and` of such.
+fn time_bounds(e: &Expr, col: &str) -> Option<(i64, i64)> {
+    match e {
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
+            if *op == Operator::And {
+                let (a, b) = (time_bounds(left, col), time_bounds(right, col));
+                return match (a, b) {
+                    (Some(a), Some(b)) => Some((a.0.max(b.0), a.1.min(b.1))),
+                    (Some(a), None) | (None, Some(a)) => Some(a),
+                    (None, None) => None,
+                };
+            }
+            let (op, t) = if is_column(left, col) {
+                (*op, timestamp_ns(right)?)
+            } else if is_column(right, col) {
+                (op.swap()?, timestamp_ns(left)?)
+            } else {
+                return None;
+            };
+            match op {
+                Operator::Gt => Some((t.saturating_add(1), i64::MAX)),
+                Operator::GtEq => Some((t, i64::MAX)),
+                Operator::Lt => Some((i64::MIN, t.saturating_sub(1))),
+                Operator::LtEq => Some((i64::MIN, t)),
+                Operator::Eq => Some((t, t)),
+                _ => None,
+            }
+        }
+        Expr::Between(Between {
+            expr,
+            negated: false,
+            low,
+            high,
+        }) if is_column(expr, col) => Some((timestamp_ns(low)?, timestamp_ns(high)?)),
+        _ => None,
     }
 }
 
@@ -161,10 +255,32 @@ impl TableProvider for FileTable {
         &self,
         _state: &dyn Session,
         projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
+        filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        Ok(self.scan_plan(projection)?)
+        let mut range = FULL_RANGE;
+        if let Some(col) = self.prunable_time_column() {
+            for f in filters {
+                if let Some((lo, hi)) = time_bounds(f, col) {
+                    range = (range.0.max(lo), range.1.min(hi));
+                }
+            }
+        }
+        Ok(self.scan_plan_in(projection, range)?)
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> Result<Vec<TableProviderFilterPushDown>> {
+        let col = self.prunable_time_column();
+        Ok(filters
+            .iter()
+            .map(|f| match col {
+                Some(c) if time_bounds(f, c).is_some() => TableProviderFilterPushDown::Inexact,
+                _ => TableProviderFilterPushDown::Unsupported,
+            })
+            .collect())
     }
 }
 
@@ -180,6 +296,7 @@ pub struct FileScanExec {
     opts: ReadOptions,
     report: Arc<SkipReport>,
     props: Arc<PlanProperties>,
+    time_range: (i64, i64),
 }
 
 impl FileScanExec {
@@ -198,7 +315,15 @@ impl DisplayAs for FileScanExec {
             self.files.len(),
             self.parts.len(),
             self.columns().join(", ")
-        )
+        )?;
+        if self.time_range != FULL_RANGE {
+            write!(
+                f,
+                ", time_range=[{}, {}]",
+                self.time_range.0, self.time_range.1
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -252,6 +377,7 @@ impl ExecutionPlan for FileScanExec {
         let files = self.files.clone();
         let (out, check) = (self.out.clone(), self.check.clone());
         let (table, opts, report) = (self.table.clone(), self.opts, self.report.clone());
+        let time_range = self.time_range;
         let batch_schema = schema.clone();
         let work = move || {
             let Some(file) = files.get(part.file) else {
@@ -267,6 +393,7 @@ impl ExecutionPlan for FileScanExec {
                 row_groups: part.row_groups.as_deref(),
                 skip_bad_rows: opts.skip_bad_rows,
                 report: &report,
+                time_range,
             };
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 scan_file(&spec, &mut |b| tx.blocking_send(Ok(b)).is_ok())

@@ -48,6 +48,9 @@ pub struct ScanSpec<'a> {
     pub row_groups: Option<&'a [usize]>,
     pub skip_bad_rows: bool,
     pub report: &'a SkipReport,
+    /// Inclusive bounds (ns) on the table's time column from the query's filters; readers that
+    /// can (Windows events) skip records outside before building their rows.
+    pub time_range: (i64, i64),
 }
 
 /// Collects rows into batches and hands them to `emit`.

@@ -1451,4 +1451,59 @@ print(json.dumps(out))
             "{e}"
         );
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn time_filters_prune_records_on_the_event_time() {
+        use datafusion::common::{Column, ScalarValue};
+        use datafusion::logical_expr::Expr;
+        use datafusion::physical_plan::displayable;
+        let p = data_dir("hayabusa-sample-evtx/smb-password-guessing-security.evtx");
+        let (b, _) = bind("SecurityEvent", &[&p], false);
+        let b = b.expect("bind");
+        let ctx = SessionContext::new();
+        ctx.register_table(TableReference::bare("SecurityEvent"), b.provider.clone())
+            .expect("register");
+        let ts = |s: &str| {
+            Expr::Literal(
+                ScalarValue::TimestampNanosecond(
+                    Some(quarry_sources::parse_datetime(s).expect("time")),
+                    Some("UTC".into()),
+                ),
+                None,
+            )
+        };
+        let time = || Expr::Column(Column::new_unqualified("TimeGenerated"));
+        // 16:51:00 .. 16:52:00 of the brute force.
+        let filter = time()
+            .gt_eq(ts("2016-09-19T16:51:00Z"))
+            .and(time().lt(ts("2016-09-19T16:52:00Z")));
+        let df = ctx
+            .table(TableReference::bare("SecurityEvent"))
+            .await
+            .expect("table")
+            .filter(filter)
+            .expect("filter");
+        let plan = df.clone().create_physical_plan().await.expect("plan");
+        let shown = displayable(plan.as_ref()).indent(true).to_string();
+        assert!(shown.contains("time_range=["), "{shown}");
+        let pruned = rows(&df.collect().await.expect("collect"));
+        // Reference: every row read, filtered here.
+        let (all, _) = read_table("SecurityEvent", &[&p], false).await;
+        let (lo, hi) = (
+            quarry_sources::parse_datetime("2016-09-19T16:51:00Z").expect("t"),
+            quarry_sources::parse_datetime("2016-09-19T16:52:00Z").expect("t"),
+        );
+        let mut expected = 0;
+        for batch in &all {
+            let c = batch
+                .column_by_name("TimeGenerated")
+                .expect("col")
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::TimestampNanosecondArray>()
+                .expect("timestamps");
+            expected += c.iter().flatten().filter(|t| *t >= lo && *t < hi).count();
+        }
+        assert!(expected > 0 && expected < rows(&all), "{expected}");
+        assert_eq!(pruned, expected);
+    }
 }

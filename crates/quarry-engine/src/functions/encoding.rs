@@ -465,6 +465,69 @@ pub fn tohex(args: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
     )))
 }
 
+/// Raw deflate in stored (uncompressed) blocks: what Kusto's documented outputs contain.
+fn deflate_stored(data: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write;
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::none());
+    e.write_all(data).ok()?;
+    e.finish().ok()
+}
+
+/// Most bytes a decompression may produce (a guard against decompression bombs).
+const MAX_INFLATED: u64 = 64 << 20;
+
+fn inflate(r: impl std::io::Read) -> Option<String> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    r.take(MAX_INFLATED).read_to_end(&mut out).ok()?;
+    String::from_utf8(out).ok()
+}
+
+/// `gzip_compress_to_base64_string(s)`: the gzip of the UTF-8 bytes, in base64.
+pub fn gzip_compress_to_base64_string(args: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
+    let a = tostrs(args, 0, rows)?;
+    Ok(string_result((0..a.len()).map(|i| {
+        let data = str_at(&a, i).as_bytes();
+        // Header: no name or time, no extra flags, OS "unknown" (as Kusto writes it).
+        let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+        out.extend(deflate_stored(data)?);
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        out.extend(crc.sum().to_le_bytes());
+        out.extend((data.len() as u32).to_le_bytes());
+        Some(b64_encode(&out))
+    })))
+}
+
+/// `gzip_decompress_from_base64_string(s)`: the decompressed UTF-8 text; "" when invalid.
+pub fn gzip_decompress_from_base64_string(args: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
+    let a = tostrs(args, 0, rows)?;
+    Ok(string_result((0..a.len()).map(|i| {
+        let b = b64_decode(str_at(&a, i))?;
+        inflate(flate2::read::GzDecoder::new(&b[..]))
+    })))
+}
+
+/// `zlib_compress_to_base64_string(s)`: the zlib stream of the UTF-8 bytes, in base64.
+pub fn zlib_compress_to_base64_string(args: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
+    use std::io::Write;
+    let a = tostrs(args, 0, rows)?;
+    Ok(string_result((0..a.len()).map(|i| {
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::none());
+        e.write_all(str_at(&a, i).as_bytes()).ok()?;
+        Some(b64_encode(&e.finish().ok()?))
+    })))
+}
+
+/// `zlib_decompress_from_base64_string(s)`: the decompressed UTF-8 text; "" when invalid.
+pub fn zlib_decompress_from_base64_string(args: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
+    let a = tostrs(args, 0, rows)?;
+    Ok(string_result((0..a.len()).map(|i| {
+        let b = b64_decode(str_at(&a, i))?;
+        inflate(flate2::read::ZlibDecoder::new(&b[..]))
+    })))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -587,6 +650,30 @@ mod tests {
             text(hash_sha1, &[dt(Y2020)]),
             "e903e533f4d636b4fc0dcf3cf81e7b7f330de776"
         );
+    }
+
+    #[test]
+    fn compression_docs() {
+        let gz = "H4sIAAAAAAAA/wEUAOv/MTIzNDU2Nzg5MHF3ZXJ0eXVpb3A6m7f2FAAAAA==";
+        assert_eq!(
+            text(gzip_compress_to_base64_string, &[s("1234567890qwertyuiop")]),
+            gz
+        );
+        assert_eq!(
+            text(gzip_decompress_from_base64_string, &[s(gz)]),
+            "1234567890qwertyuiop"
+        );
+        assert_eq!(text(gzip_decompress_from_base64_string, &[s("x0x0x0")]), "");
+        let z = "eAEBFADr/zEyMzQ1Njc4OTBxd2VydHl1aW9wOAkGdw==";
+        assert_eq!(
+            text(zlib_compress_to_base64_string, &[s("1234567890qwertyuiop")]),
+            z
+        );
+        assert_eq!(
+            text(zlib_decompress_from_base64_string, &[s(z)]),
+            "1234567890qwertyuiop"
+        );
+        assert_eq!(text(zlib_decompress_from_base64_string, &[s("")]), "");
     }
 
     #[test]

@@ -63,46 +63,246 @@ fn rand_ret(args: &[ScalarType]) -> Result<ScalarType, String> {
 }
 
 pub const FUNCTIONS: &[Simple] = &[
-    Simple { name: "ceiling", args: (1, 1), ret: numeric_first, kernel: ceiling },
-    Simple { name: "sign", args: (1, 1), ret: numeric_first, kernel: sign },
-    Simple { name: "exp", args: (1, 1), ret: ret::real, kernel: exp },
-    Simple { name: "exp2", args: (1, 1), ret: ret::real, kernel: exp2 },
-    Simple { name: "exp10", args: (1, 1), ret: ret::real, kernel: exp10 },
-    Simple { name: "log", args: (1, 1), ret: ret::real, kernel: log },
-    Simple { name: "log2", args: (1, 1), ret: ret::real, kernel: log2 },
-    Simple { name: "log10", args: (1, 1), ret: ret::real, kernel: log10 },
-    Simple { name: "sqrt", args: (1, 1), ret: ret::real, kernel: sqrt },
-    Simple { name: "pow", args: (2, 2), ret: ret::real, kernel: pow },
-    Simple { name: "sin", args: (1, 1), ret: ret::real, kernel: sin },
-    Simple { name: "cos", args: (1, 1), ret: ret::real, kernel: cos },
-    Simple { name: "tan", args: (1, 1), ret: ret::real, kernel: tan },
-    Simple { name: "cot", args: (1, 1), ret: ret::real, kernel: cot },
-    Simple { name: "asin", args: (1, 1), ret: ret::real, kernel: asin },
-    Simple { name: "acos", args: (1, 1), ret: ret::real, kernel: acos },
-    Simple { name: "atan", args: (1, 1), ret: ret::real, kernel: atan },
-    Simple { name: "atan2", args: (2, 2), ret: ret::real, kernel: atan2 },
-    Simple { name: "pi", args: (0, 0), ret: ret::real, kernel: pi },
-    Simple { name: "degrees", args: (1, 1), ret: ret::real, kernel: degrees },
-    Simple { name: "radians", args: (1, 1), ret: ret::real, kernel: radians },
-    Simple { name: "gamma", args: (1, 1), ret: ret::real, kernel: gamma },
-    Simple { name: "loggamma", args: (1, 1), ret: ret::real, kernel: loggamma },
-    Simple { name: "erf", args: (1, 1), ret: ret::real, kernel: erf },
-    Simple { name: "erfc", args: (1, 1), ret: ret::real, kernel: erfc },
-    Simple { name: "isnan", args: (1, 1), ret: ret::bool, kernel: isnan },
-    Simple { name: "isinf", args: (1, 1), ret: ret::bool, kernel: isinf },
-    Simple { name: "isfinite", args: (1, 1), ret: ret::bool, kernel: isfinite },
-    Simple { name: "binary_and", args: (2, 2), ret: ret::long, kernel: binary_and },
-    Simple { name: "binary_or", args: (2, 2), ret: ret::long, kernel: binary_or },
-    Simple { name: "binary_xor", args: (2, 2), ret: ret::long, kernel: binary_xor },
-    Simple { name: "binary_not", args: (1, 1), ret: ret::long, kernel: binary_not },
-    Simple { name: "binary_shift_left", args: (2, 2), ret: ret::long, kernel: binary_shift_left },
-    Simple { name: "binary_shift_right", args: (2, 2), ret: ret::long, kernel: binary_shift_right },
-    Simple { name: "bitset_count_ones", args: (1, 1), ret: ret::long, kernel: bitset_count_ones },
-    Simple { name: "max_of", args: (1, 64), ret: common, kernel: max_of },
-    Simple { name: "min_of", args: (1, 64), ret: common, kernel: min_of },
-    Simple { name: "rand", args: (0, 1), ret: rand_ret, kernel: rand },
-    Simple { name: "new_guid", args: (0, 0), ret: ret::guid, kernel: new_guid },
-    Simple { name: "todecimal", args: (1, 1), ret: ret::real, kernel: todecimal },
+    Simple {
+        name: "ceiling",
+        args: (1, 1),
+        ret: numeric_first,
+        kernel: ceiling,
+    },
+    Simple {
+        name: "sign",
+        args: (1, 1),
+        ret: numeric_first,
+        kernel: sign,
+    },
+    Simple {
+        name: "exp",
+        args: (1, 1),
+        ret: ret::real,
+        kernel: exp,
+    },
+    Simple {
+        name: "exp2",
+        args: (1, 1),
+        ret: ret::real,
+        kernel: exp2,
+    },
+    Simple {
+        name: "exp10",
+        args: (1, 1),
+        ret: ret::real,
+        kernel: exp10,
+    },
+    Simple {
+        name: "log",
+        args: (1, 1),
+        ret: ret::real,
+        kernel: log,
+    },
+    Simple {
+        name: "log2",
+        args: (1, 1),
+        ret: ret::real,
+        kernel: log2,
+    },
+    Simple {
+        name: "log10",
+        args: (1, 1),
+        ret: ret::real,
+        kernel: log10,
+    },
+    Simple {
+        name: "sqrt",
+        args: (1, 1),
+        ret: ret::real,
+        kernel: sqrt,
+    },
+    Simple {
+        name: "pow",
+        args: (2, 2),
+        ret: ret::real,
+        kernel: pow,
+    },
+    Simple {
+        name: "sin",
+        args: (1, 1),
+        ret: ret::real,
+        kernel: sin,
+    },
+    Simple {
+        name: "cos",
+        args: (1, 1),
+        ret: ret::real,
+        kernel: cos,
+    },
+    Simple {
+        name: "tan",
+        args: (1, 1),
+        ret: ret::real,
+        kernel: tan,
+    },
+    Simple {
+        name: "cot",
+        args: (1, 1),
+        ret: ret::real,
+        kernel: cot,
+    },
+    Simple {
+        name: "asin",
+        args: (1, 1),
+        ret: ret::real,
+        kernel: asin,
+    },
+    Simple {
+        name: "acos",
+        args: (1, 1),
+        ret: ret::real,
+        kernel: acos,
+    },
+    Simple {
+        name: "atan",
+        args: (1, 1),
+        ret: ret::real,
+        kernel: atan,
+    },
+    Simple {
+        name: "atan2",
+        args: (2, 2),
+        ret: ret::real,
+        kernel: atan2,
+    },
+    Simple {
+        name: "pi",
+        args: (0, 0),
+        ret: ret::real,
+        kernel: pi,
+    },
+    Simple {
+        name: "degrees",
+        args: (1, 1),
+        ret: ret::real,
+        kernel: degrees,
+    },
+    Simple {
+        name: "radians",
+        args: (1, 1),
+        ret: ret::real,
+        kernel: radians,
+    },
+    Simple {
+        name: "gamma",
+        args: (1, 1),
+        ret: ret::real,
+        kernel: gamma,
+    },
+    Simple {
+        name: "loggamma",
+        args: (1, 1),
+        ret: ret::real,
+        kernel: loggamma,
+    },
+    Simple {
+        name: "erf",
+        args: (1, 1),
+        ret: ret::real,
+        kernel: erf,
+    },
+    Simple {
+        name: "erfc",
+        args: (1, 1),
+        ret: ret::real,
+        kernel: erfc,
+    },
+    Simple {
+        name: "isnan",
+        args: (1, 1),
+        ret: ret::bool,
+        kernel: isnan,
+    },
+    Simple {
+        name: "isinf",
+        args: (1, 1),
+        ret: ret::bool,
+        kernel: isinf,
+    },
+    Simple {
+        name: "isfinite",
+        args: (1, 1),
+        ret: ret::bool,
+        kernel: isfinite,
+    },
+    Simple {
+        name: "binary_and",
+        args: (2, 2),
+        ret: ret::long,
+        kernel: binary_and,
+    },
+    Simple {
+        name: "binary_or",
+        args: (2, 2),
+        ret: ret::long,
+        kernel: binary_or,
+    },
+    Simple {
+        name: "binary_xor",
+        args: (2, 2),
+        ret: ret::long,
+        kernel: binary_xor,
+    },
+    Simple {
+        name: "binary_not",
+        args: (1, 1),
+        ret: ret::long,
+        kernel: binary_not,
+    },
+    Simple {
+        name: "binary_shift_left",
+        args: (2, 2),
+        ret: ret::long,
+        kernel: binary_shift_left,
+    },
+    Simple {
+        name: "binary_shift_right",
+        args: (2, 2),
+        ret: ret::long,
+        kernel: binary_shift_right,
+    },
+    Simple {
+        name: "bitset_count_ones",
+        args: (1, 1),
+        ret: ret::long,
+        kernel: bitset_count_ones,
+    },
+    Simple {
+        name: "max_of",
+        args: (1, 64),
+        ret: common,
+        kernel: max_of,
+    },
+    Simple {
+        name: "min_of",
+        args: (1, 64),
+        ret: common,
+        kernel: min_of,
+    },
+    Simple {
+        name: "rand",
+        args: (0, 1),
+        ret: rand_ret,
+        kernel: rand,
+    },
+    Simple {
+        name: "new_guid",
+        args: (0, 0),
+        ret: ret::guid,
+        kernel: new_guid,
+    },
+    Simple {
+        name: "todecimal",
+        args: (1, 1),
+        ret: ret::real,
+        kernel: todecimal,
+    },
 ];
 
 fn unary(args: &[ColumnarValue], rows: usize, f: fn(f64) -> f64) -> Result<ArrayRef> {
@@ -191,7 +391,10 @@ pub fn atan2(args: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
 
 /// `pi()`.
 pub fn pi(_args: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
-    Ok(Arc::new(Float64Array::from(vec![std::f64::consts::PI; rows])))
+    Ok(Arc::new(Float64Array::from(vec![
+        std::f64::consts::PI;
+        rows
+    ])))
 }
 
 /// Applies integer and real versions of a function, keeping the argument's type.
@@ -372,7 +575,10 @@ fn extreme(args: &[ColumnarValue], rows: usize, max: bool) -> Result<ArrayRef> {
         })));
     }
     if all(|t| matches!(t, DataType::Int32)) {
-        let cols: Vec<_> = arrays.iter().map(|a| a.as_primitive::<Int32Type>().clone()).collect();
+        let cols: Vec<_> = arrays
+            .iter()
+            .map(|a| a.as_primitive::<Int32Type>().clone())
+            .collect();
         let out: Int32Array = (0..n)
             .map(|i| {
                 cols.iter()
@@ -532,9 +738,17 @@ mod tests {
             f64::NAN,
             1.0,
         ])));
-        let f: Vec<_> = isfinite(std::slice::from_ref(&x), 3).unwrap().as_boolean().iter().collect();
+        let f: Vec<_> = isfinite(std::slice::from_ref(&x), 3)
+            .unwrap()
+            .as_boolean()
+            .iter()
+            .collect();
         assert_eq!(f, vec![Some(false), Some(false), Some(true)]);
-        let i: Vec<_> = isinf(std::slice::from_ref(&x), 3).unwrap().as_boolean().iter().collect();
+        let i: Vec<_> = isinf(std::slice::from_ref(&x), 3)
+            .unwrap()
+            .as_boolean()
+            .iter()
+            .collect();
         assert_eq!(i, vec![Some(true), Some(false), Some(false)]);
         let nan: Vec<_> = isnan(&[x], 3).unwrap().as_boolean().iter().collect();
         assert_eq!(nan, vec![Some(false), Some(true), Some(false)]);
@@ -577,8 +791,14 @@ mod tests {
         let got: Vec<_> = out.as_primitive::<Int32Type>().iter().collect();
         assert_eq!(got, vec![Some(1), Some(1), Some(2), Some(1), None]);
         assert!(close(real(max_of, &[l(1), r(2.5)]), 2.5));
-        assert_eq!(common(&[ScalarType::Int, ScalarType::Long]), Ok(ScalarType::Long));
-        assert_eq!(common(&[ScalarType::Long, ScalarType::Real]), Ok(ScalarType::Real));
+        assert_eq!(
+            common(&[ScalarType::Int, ScalarType::Long]),
+            Ok(ScalarType::Long)
+        );
+        assert_eq!(
+            common(&[ScalarType::Long, ScalarType::Real]),
+            Ok(ScalarType::Real)
+        );
         assert!(common(&[ScalarType::Long, ScalarType::String]).is_err());
     }
 

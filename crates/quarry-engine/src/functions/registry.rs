@@ -19,7 +19,7 @@ pub struct Simple {
 }
 
 /// Every family's list; searched in order.
-fn families() -> [&'static [Simple]; 6] {
+fn families() -> [&'static [Simple]; 8] {
     [
         super::arrays::FUNCTIONS,
         super::bags::FUNCTIONS,
@@ -27,6 +27,8 @@ fn families() -> [&'static [Simple]; 6] {
         super::encoding::FUNCTIONS,
         super::ip::FUNCTIONS,
         super::math::FUNCTIONS,
+        super::parsing::FUNCTIONS,
+        super::timefns::FUNCTIONS,
     ]
 }
 

@@ -7,6 +7,7 @@
 //! `Column1`) follows Kusto rather than DataFusion.
 
 mod calls;
+mod operators;
 mod scalar;
 mod tabular;
 
@@ -84,6 +85,8 @@ pub struct PlannedQuery {
     pub plan: LogicalPlan,
     pub columns: Vec<ColumnInfo>,
     pub span: Span,
+    /// `render` chart kind, if the query asked for one (the data is returned as is).
+    pub render: Option<String>,
 }
 
 pub(crate) struct Planner<'a> {
@@ -94,6 +97,8 @@ pub(crate) struct Planner<'a> {
     depth: usize,
     /// Set while compiling the aggregates of one `summarize`.
     agg: Option<calls::AggCollector>,
+    /// The chart kind of the last `render` seen in the current statement.
+    render: Option<String>,
 }
 
 impl<'a> Planner<'a> {
@@ -104,6 +109,7 @@ impl<'a> Planner<'a> {
             now_ns,
             depth: 0,
             agg: None,
+            render: None,
         }
     }
 
@@ -140,6 +146,7 @@ impl<'a> Planner<'a> {
                         plan: t.plan,
                         columns: t.columns,
                         span: e.span,
+                        render: self.render.take(),
                     }),
                     Err(d) => diags.push(*d),
                 },

@@ -42,6 +42,11 @@ fn glob(pattern: &str, name: &str) -> bool {
     go(pattern.as_bytes(), name.as_bytes())
 }
 
+/// See [`derived_name`].
+pub(super) fn derived_name_pub(e: &ast::Expr) -> Option<String> {
+    derived_name(e)
+}
+
 /// The column name Kusto gives an unnamed expression, if it derives one.
 fn derived_name(e: &ast::Expr) -> Option<String> {
     use ast::ExprKind as K;
@@ -720,6 +725,24 @@ impl Planner<'_> {
                     columns: cols,
                 })
             }
+            PipeOpKind::MvExpand(spec) => self.mv_expand(t, spec, false, span),
+            PipeOpKind::Parse(spec) => self.parse_op(t, spec, false, span),
+            PipeOpKind::ParseWhere(spec) => self.parse_op(t, spec, true, span),
+            PipeOpKind::Render(r) => self.render(t, r),
+            PipeOpKind::Lookup { params, right, on } => self.lookup_op(t, params, right, on, span),
+            PipeOpKind::Invoke(call) => self.invoke(t, call, span),
+            PipeOpKind::Search(spec) => self.search_filter(t, spec, span),
+            PipeOpKind::Sample(n) => {
+                let n = self.count_arg(n)?;
+                let plan = build(LogicalPlanBuilder::from(t.plan).limit(0, Some(n)), span)?;
+                Ok(Tabular {
+                    plan,
+                    columns: t.columns,
+                })
+            }
+            PipeOpKind::SampleDistinct {
+                count, column: c, ..
+            } => self.sample_distinct(t, count, c, span),
             PipeOpKind::Serialize(items) => {
                 if items.is_empty() {
                     Ok(t)
@@ -756,6 +779,10 @@ impl Planner<'_> {
             plan,
             columns: cols,
         })
+    }
+
+    pub(super) fn count_arg_pub(&mut self, e: &ast::Expr) -> PResult<usize> {
+        self.count_arg(e)
     }
 
     fn count_arg(&mut self, e: &ast::Expr) -> PResult<usize> {
@@ -1124,7 +1151,7 @@ impl Planner<'_> {
         })
     }
 
-    fn join(
+    pub(super) fn join(
         &mut self,
         left: Tabular,
         params: &[ast::OpParam],

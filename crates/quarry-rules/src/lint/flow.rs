@@ -1151,7 +1151,9 @@ impl<'a> Flow<'a> {
                 .find(|(n, _)| *n == s.trim())
                 .filter(|_| column == "LogonType" && table == "DeviceLogonEvents");
             if let Some((n, name)) = number {
-                help.push(format!("{table} names logon types: type {n} is \"{name}\""));
+                help.push(format!(
+                    "{table} names logon types: type {n} is \"{name}\"."
+                ));
             } else if let Some(c) = known::closest(s, documented.iter().copied()).or_else(|| {
                 // "Success" → "LogonSuccess": the one documented value that contains it.
                 let lower = s.to_lowercase();
@@ -1168,10 +1170,10 @@ impl<'a> Flow<'a> {
             }
             let others = known::columns_with_value(&table, s);
             if let Some(o) = others.first() {
-                help.push(format!("\"{s}\" is a value of `{o}`"));
+                help.push(format!("\"{s}\" is a value of `{o}`."));
             }
-            help.push(format!("documented values: {}", documented.join(", ")));
-            d.help = Some(help.join("; "));
+            help.push(format!("Documented values: {}.", documented.join(", ")));
+            d.help = Some(help.join(" "));
             self.diags.push(d);
         }
     }

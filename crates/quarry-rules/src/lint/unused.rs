@@ -32,36 +32,46 @@ fn identifiers(src: &str) -> Vec<(String, Span)> {
     out
 }
 
-/// Spans of names being defined: every `let` name and function parameter, at any depth.
-fn definitions(script: &ast::Script) -> Vec<Span> {
-    fn of_let(l: &LetStatement, out: &mut Vec<Span>) {
+/// Spans of names being defined (every `let` name and function parameter, at any depth), and
+/// the scopes where a parameter shadows an outer name (parameter name, function span).
+fn definitions(script: &ast::Script) -> (Vec<Span>, Vec<(String, Span)>) {
+    fn of_let(l: &LetStatement, out: &mut Vec<Span>, shadows: &mut Vec<(String, Span)>) {
         out.push(l.name.span);
         if let ast::LetValue::Function(f) | ast::LetValue::View(f) = &l.value {
-            out.extend(f.params.iter().map(|p| p.name.span));
+            for p in &f.params {
+                out.push(p.name.span);
+                shadows.push((p.name.name.clone(), f.span));
+            }
             for bl in &f.body_lets {
-                of_let(bl, out);
+                of_let(bl, out, shadows);
             }
         }
     }
     let mut out = Vec::new();
+    let mut shadows = Vec::new();
     for s in &script.statements {
         if let Statement::Let(l) = s {
-            of_let(l, &mut out);
+            of_let(l, &mut out, &mut shadows);
         }
     }
-    out
+    (out, shadows)
 }
 
 pub fn check(script: &ast::Script, src: &str) -> Vec<Diagnostic> {
     let ids = identifiers(src);
-    let defs = definitions(script);
-    // Is `name` used in `start..end`, other than where a name is defined?
+    let (defs, shadows) = definitions(script);
+    // Is `name` used in `start..end`, other than where a name is defined or inside a function
+    // whose parameter of that name hides it? (A function's own parameters are checked with
+    // `start` inside the function, where the shadowing is the binding itself.)
     let used_in = |name: &str, start: u32, end: u32| {
         ids.iter().any(|(n, s)| {
             n == name
                 && s.start >= start
                 && s.end <= end
                 && !defs.iter().any(|d| d.start <= s.start && s.end <= d.end)
+                && !shadows.iter().any(|(p, f)| {
+                    p == name && f.start <= s.start && s.end <= f.end && !(f.start <= start)
+                })
         })
     };
     let mut out = Vec::new();

@@ -64,8 +64,16 @@ pub(crate) fn scan(
         )));
     };
     let cols = Arc::new(Columns::new(spec.out));
+    let (lo, hi) = spec.time_range;
     let convert: Convert<Vec<Parsed<'static>>> = Arc::new(move |ev: WinEvent| {
         if !table.feeds(&ev) {
+            return None;
+        }
+        // Time pruning on the event's own time (System/TimeCreated); events without one are
+        // kept (the query's filter, which stays above the scan, decides).
+        if let Some(t) = ev.time_ns
+            && (t < lo || t > hi)
+        {
             return None;
         }
         let mut row = Row::new(&cols);
