@@ -95,6 +95,7 @@ impl ResultWriter {
     }
 
     /// Changes how many rows the table format shows (other formats write every row).
+    #[cfg(test)]
     pub fn with_max_table_rows(mut self, n: usize) -> ResultWriter {
         if let Sink::Table { max_rows, .. } = &mut self.sink {
             *max_rows = n;

@@ -256,7 +256,7 @@ pub async fn run(args: &Args, text: &str) -> Vec<(&'static str, usize)> {
         println!("excluded by reviewed exceptions: {excepted}");
     }
     let mut top: Vec<_> = kinds.into_iter().collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1));
+    top.sort_by_key(|b| std::cmp::Reverse(b.1));
     println!("most common failure kinds:");
     for (k, n) in top.iter().take(20) {
         println!("  {n:>4}  {k}");

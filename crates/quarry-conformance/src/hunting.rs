@@ -52,10 +52,8 @@ struct Refs {
 
 fn walk_expr(e: &ast::Expr, source_pos: bool, lets: &HashSet<String>, r: &mut Refs) {
     match &e.kind {
-        ExprKind::Name(id) => {
-            if source_pos && !lets.contains(&id.name) {
-                r.tables.insert(id.name.clone());
-            }
+        ExprKind::Name(id) if source_pos && !lets.contains(&id.name) => {
+            r.tables.insert(id.name.clone());
         }
         ExprKind::Call { name, args } => {
             if let Some((_, why)) = CLOUD_FUNCTIONS.iter().find(|(f, _)| *f == name.name) {

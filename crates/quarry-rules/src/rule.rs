@@ -701,10 +701,12 @@ pub fn referenced_tables(script: &ast::Script) -> Vec<String> {
 fn tables_in(e: &ast::Expr, lets: &[String], out: &mut Vec<String>) {
     fn source(e: &ast::Expr, lets: &[String], out: &mut Vec<String>) {
         match &e.kind {
-            ExprKind::Name(id) => {
-                if !lets.contains(&id.name) && !id.name.contains('*') && !out.contains(&id.name) {
-                    out.push(id.name.clone());
-                }
+            ExprKind::Name(id)
+                if !lets.contains(&id.name)
+                    && !id.name.contains('*')
+                    && !out.contains(&id.name) =>
+            {
+                out.push(id.name.clone());
             }
             ExprKind::Paren(inner) => source(inner, lets, out),
             ExprKind::Pipe { input, op } => {

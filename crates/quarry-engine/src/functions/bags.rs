@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 fn even_args(args: &[ScalarType]) -> Result<ScalarType, String> {
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Err("expects key/value pairs: an even number of arguments".into());
     }
     Ok(ScalarType::Dynamic)
@@ -245,7 +245,7 @@ fn dyn_cols(
 pub fn bag_pack(args: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
     let n = batch_len(args, rows);
     // A call without arguments receives one dummy null.
-    let pairs = if args.len() % 2 == 0 {
+    let pairs = if args.len().is_multiple_of(2) {
         args.len() / 2
     } else {
         0

@@ -239,7 +239,7 @@ mod tests {
         };
         let mut acc = DCountAccumulator::new(precision, limit);
         let values: ArrayRef = Arc::new(Int64Array::from_iter_values(0..n));
-        acc.update_batch(&[values.clone()]).unwrap();
+        acc.update_batch(std::slice::from_ref(&values)).unwrap();
         acc.update_batch(&[values]).unwrap();
         acc.estimate()
     }
@@ -265,7 +265,7 @@ mod tests {
     fn merging_partial_states_equals_one_pass() {
         let values: ArrayRef = Arc::new(Int64Array::from_iter_values(0..3000));
         let mut whole = DCountAccumulator::new(14, 1000);
-        whole.update_batch(&[values.clone()]).unwrap();
+        whole.update_batch(std::slice::from_ref(&values)).unwrap();
         let mut a = DCountAccumulator::new(14, 1000);
         let mut b = DCountAccumulator::new(14, 1000);
         a.update_batch(&[values.slice(0, 500)]).unwrap();

@@ -202,7 +202,7 @@ pub fn bools(args: &[ColumnarValue], i: usize, rows: usize) -> Result<BooleanArr
 /// Truncates a real to a long (None when out of range or not finite).
 pub fn f64_to_i64(x: f64) -> Option<i64> {
     let t = x.trunc();
-    if t.is_finite() && t >= -9.223_372_036_854_776e18 && t < 9.223_372_036_854_776e18 {
+    if t.is_finite() && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&t) {
         // In range: the cast is exact for integral values.
         Some(t as i64)
     } else {

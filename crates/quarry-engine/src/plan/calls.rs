@@ -17,6 +17,9 @@ use quarry_syntax::{Diagnostic, Span};
 use std::ops::Not;
 use std::sync::Arc;
 
+/// A rewrite applied to an aggregate's result after aggregation (e.g. a cast back to the KQL type).
+type PostAggregate = fn(Expr) -> Expr;
+
 /// Aggregates collected while compiling one `summarize`: each is computed by the aggregate
 /// node under a hidden name, and the surrounding scalar expression refers to that name.
 #[derive(Default)]
@@ -304,7 +307,7 @@ impl Planner<'_> {
                 > = None;
                 let mut ty: Option<T> = None;
                 let pairs = (a.len() - 1) / 2;
-                if a.len() % 2 == 0 {
+                if a.len().is_multiple_of(2) {
                     return err(
                         "KQL1020",
                         "`case` takes condition/value pairs followed by an else value",
@@ -990,7 +993,7 @@ impl Planner<'_> {
             Ok(c.expr)
         };
         let bad = |e: datafusion::error::DataFusionError| super::tabular::df_error(e, span);
-        let (expr, ty, post): (Expr, T, Option<fn(Expr) -> Expr>) = match fname {
+        let (expr, ty, post): (Expr, T, Option<PostAggregate>) = match fname {
             "count" => (agg::count(lit(1i64)), T::Long, None),
             "count_distinct" => {
                 let x = self.scalar(a[0], row)?;

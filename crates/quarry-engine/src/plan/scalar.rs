@@ -701,8 +701,7 @@ fn balanced(mut exprs: Vec<Expr>, and: bool) -> Expr {
 
 fn first_line(s: &str) -> String {
     s.lines()
-        .filter(|l| !l.trim().is_empty())
-        .last()
+        .rfind(|l| !l.trim().is_empty())
         .unwrap_or(s)
         .trim()
         .to_string()

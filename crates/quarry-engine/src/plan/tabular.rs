@@ -292,7 +292,7 @@ impl Planner<'_> {
         if columns.is_empty() {
             return err("KQL1070", "datatable needs at least one column", span);
         }
-        if values.len() % columns.len() != 0 {
+        if !values.len().is_multiple_of(columns.len()) {
             return err(
                 "KQL1070",
                 format!(

@@ -1633,21 +1633,12 @@ fn eval_in(a: &Atom, values: &[Val], ci: bool, f: &Facts) -> Truth {
             .values
             .iter()
             .any(|x| values.iter().any(|v| x.matches(v, cmp_ci)));
-        let fact = if al.values.len() == 1 {
-            format!(
-                "limits `{}` to {}{}",
-                a.column,
-                show_list(&al.values),
-                if al.ci { " (ignoring case)" } else { "" }
-            )
-        } else {
-            format!(
-                "limits `{}` to {}{}",
-                a.column,
-                show_list(&al.values),
-                if al.ci { " (ignoring case)" } else { "" }
-            )
-        };
+        let fact = format!(
+            "limits `{}` to {}{}",
+            a.column,
+            show_list(&al.values),
+            if al.ci { " (ignoring case)" } else { "" }
+        );
         if !any_match {
             return Truth::Never(reason(al.source, fact));
         }

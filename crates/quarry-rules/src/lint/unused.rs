@@ -70,7 +70,7 @@ pub fn check(script: &ast::Script, src: &str) -> Vec<Diagnostic> {
                 && s.end <= end
                 && !defs.iter().any(|d| d.start <= s.start && s.end <= d.end)
                 && !shadows.iter().any(|(p, f)| {
-                    p == name && f.start <= s.start && s.end <= f.end && !(f.start <= start)
+                    p == name && f.start <= s.start && s.end <= f.end && (f.start > start)
                 })
         })
     };
