@@ -68,17 +68,6 @@ pub struct HuntArgs {
     pub no_lint: bool,
 }
 
-fn parse_time(flag: &str, t: &Option<String>) -> Result<Option<i64>, String> {
-    match t {
-        None => Ok(None),
-        Some(t) => quarry_engine::datetime::parse_datetime(t)
-            .map(Some)
-            .ok_or_else(|| {
-                format!("{flag} {t}: not a datetime (use ISO 8601, e.g. 2024-03-02T00:00:00Z)")
-            }),
-    }
-}
-
 /// A `Write` shared by the per-rule writers of one hunt.
 #[derive(Clone)]
 struct SharedOut(Rc<RefCell<Box<dyn Write>>>);
@@ -301,9 +290,9 @@ pub async fn run(args: HuntArgs) -> ExitCode {
         ExitCode::from(2)
     };
     let (since, until, now) = match (
-        parse_time("--since", &args.since),
-        parse_time("--until", &args.until),
-        parse_time("--now", &args.now),
+        crate::reading::parse_time("--since", &args.since),
+        crate::reading::parse_time("--until", &args.until),
+        crate::reading::parse_time("--now", &args.now),
     ) {
         (Ok(s), Ok(u), Ok(n)) => (s, u, n),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return fail(e),
@@ -393,23 +382,15 @@ pub async fn run(args: HuntArgs) -> ExitCode {
     }
 
     // Tables.
-    let mut bindings: Vec<(String, Vec<String>)> = Vec::new();
-    for t in &args.tables {
-        let Some((name, path)) = t.split_once('=') else {
-            return fail(format!("--table {t}: expected NAME=PATH"));
-        };
-        let (name, path) = (name.trim(), path.trim());
-        if name.is_empty() || path.is_empty() {
-            return fail(format!("--table {t}: expected NAME=PATH"));
-        }
-        match bindings.iter_mut().find(|(n, _)| n == name) {
-            Some((_, paths)) => paths.push(path.to_string()),
-            None => bindings.push((name.to_string(), vec![path.to_string()])),
-        }
-    }
+    let bindings = match crate::reading::parse_bindings(&args.tables) {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
     let report = SkipReport::new();
+    // The hunt's window is applied per rule (by rewriting its query), not by the readers.
     let read_options = ReadOptions {
         skip_bad_rows: args.skip_bad_rows,
+        ..ReadOptions::default()
     };
     let mut catalog = Catalog::new();
     let mut time_columns: HashMap<String, Option<String>> = HashMap::new();
@@ -629,18 +610,7 @@ pub async fn run(args: HuntArgs) -> ExitCode {
         return fail(format!("cannot write alerts: {e}"));
     }
     summary(&results);
-    for s in report.summary() {
-        eprintln!(
-            "skipped {} {} row(s) in {} (first at line {})",
-            s.count,
-            s.kind,
-            s.file.display(),
-            s.first_line
-        );
-    }
-    if report.total() > 0 {
-        eprintln!("skipped {} bad row(s) in total", report.total());
-    }
+    crate::reading::print_report(&report, false);
     if results
         .iter()
         .any(|r| matches!(r.outcome, Outcome::Failed(_)))

@@ -2,6 +2,7 @@
 
 mod hunt;
 mod lint;
+mod reading;
 mod render;
 
 use clap::{Args, Parser, Subcommand};
@@ -87,6 +88,19 @@ struct QueryArgs {
     /// failing; a count per file and kind is printed on stderr at the end.
     #[arg(long)]
     skip_bad_rows: bool,
+    /// Read only rows whose time column (TimeGenerated, else Timestamp) is at or after this
+    /// datetime (ISO 8601, UTC). Windows event files skip older events before building rows.
+    #[arg(long, value_name = "DATETIME")]
+    since: Option<String>,
+    /// Read only rows whose time column is before this datetime (exclusive).
+    #[arg(long, value_name = "DATETIME")]
+    until: Option<String>,
+    /// Print per-file statistics on stderr at the end: rows, skipped rows, reader time, MB/s.
+    #[arg(long)]
+    stats: bool,
+    /// Do not draw the progress bar (it is drawn only when stderr is a terminal).
+    #[arg(long)]
+    no_progress: bool,
     /// Do not print lint warnings (QL codes) about the query before running it.
     #[arg(long)]
     no_lint: bool,
@@ -186,32 +200,28 @@ async fn run_query(args: QueryArgs) -> ExitCode {
         }
     }
 
-    // Bind tables: group paths by table name, preserving the order given.
-    let mut bindings: Vec<(String, Vec<String>)> = Vec::new();
-    for t in &args.tables {
-        let Some((name, path)) = t.split_once('=') else {
-            return fail(format!("--table {t}: expected NAME=PATH"));
-        };
-        let (name, path) = (name.trim(), path.trim());
-        if name.is_empty() || path.is_empty() {
-            return fail(format!("--table {t}: expected NAME=PATH"));
-        }
-        match bindings.iter_mut().find(|(n, _)| n == name) {
-            Some((_, paths)) => paths.push(path.to_string()),
-            None => bindings.push((name.to_string(), vec![path.to_string()])),
-        }
-    }
+    let time_window = match reading::parse_window(&args.since, &args.until) {
+        Ok(w) => w,
+        Err(e) => return fail(e),
+    };
+    let bindings = match reading::parse_bindings(&args.tables) {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
     let report = SkipReport::new();
     let read_options = ReadOptions {
         skip_bad_rows: args.skip_bad_rows,
+        time_window,
     };
     let mut catalog = Catalog::new();
+    let mut files = Vec::new();
     for (name, paths) in &bindings {
         match quarry_sources::bind_table(name, paths, &read_options, report.clone()) {
             Ok(bound) => {
                 for note in &bound.notes {
                     eprintln!("note: {note}");
                 }
+                files.extend(bound.files.iter().cloned());
                 catalog.register(name, bound.provider);
             }
             Err(e) => return fail(format!("--table {name}: {e}")),
@@ -241,6 +251,19 @@ async fn run_query(args: QueryArgs) -> ExitCode {
         return fail("the query has no query statement (only `let`s?)");
     }
 
+    let progress = reading::ProgressDisplay::start(&report, &files, !args.no_progress);
+    let status = write_results(&engine, &planned, &args).await;
+    progress.finish();
+    reading::print_report(&report, args.stats);
+    status
+}
+
+/// Runs each planned statement and writes its results; stops at the first failure.
+async fn write_results(
+    engine: &Engine,
+    planned: &[quarry_engine::PlannedQuery],
+    args: &QueryArgs,
+) -> ExitCode {
     let mut status = ExitCode::SUCCESS;
     for (i, q) in planned.iter().enumerate() {
         let out: Box<dyn Write> = match &args.output {
@@ -297,25 +320,5 @@ async fn run_query(args: QueryArgs) -> ExitCode {
         }
     }
 
-    for note in report.notes() {
-        eprintln!("note: {note}");
-    }
-    for s in report.summary() {
-        if s.kind == quarry_sources::BadRowKind::BadEvent {
-            // Where: in the notes (chunk, record or line).
-            eprintln!("skipped {} {}(s) in {}", s.count, s.kind, s.file.display());
-            continue;
-        }
-        eprintln!(
-            "skipped {} {} row(s) in {} (first at line {})",
-            s.count,
-            s.kind,
-            s.file.display(),
-            s.first_line
-        );
-    }
-    if report.total() > 0 {
-        eprintln!("skipped {} bad row(s) in total", report.total());
-    }
     status
 }

@@ -1,15 +1,69 @@
-//! Errors, read options and the shared report of skipped rows.
+//! Errors, read options and the shared report of a run's reading: skipped rows, notes, and
+//! per-file statistics (for `--stats` and the progress bar).
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// How files are read.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReadOptions {
     /// Skip (and count in the [`SkipReport`]) malformed rows instead of failing the scan.
     pub skip_bad_rows: bool,
+    /// Only rows whose time column (`TimeGenerated`, else `Timestamp`) lies in the window are
+    /// read: the command line's `--since`/`--until`.
+    pub time_window: TimeWindow,
+}
+
+/// A time window on a table's time column: `since` inclusive, `until` exclusive (ns since the
+/// epoch). Rows whose time is null are outside any bounded window, as they are for
+/// `where Timestamp >= since`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeWindow {
+    pub since_ns: Option<i64>,
+    pub until_ns: Option<i64>,
+}
+
+impl TimeWindow {
+    pub fn is_bounded(&self) -> bool {
+        self.since_ns.is_some() || self.until_ns.is_some()
+    }
+
+    /// The window as inclusive bounds.
+    pub fn inclusive(&self) -> (i64, i64) {
+        (
+            self.since_ns.unwrap_or(i64::MIN),
+            self.until_ns.map_or(i64::MAX, |u| u.saturating_sub(1)),
+        )
+    }
+}
+
+/// What was read from one file for one table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileStats {
+    pub table: String,
+    pub file: PathBuf,
+    /// Rows the reader built (after time pruning, before the query's own filters).
+    pub rows: u64,
+    /// Rows skipped as malformed (with the skip-bad-rows option).
+    pub skipped: u64,
+    /// How many times the file was scanned (a query may read a table more than once).
+    pub scans: u64,
+    /// Time spent reading, summed over the reader threads.
+    pub busy: Duration,
+    pub bytes: u64,
+}
+
+/// Live totals for a progress display.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub rows: u64,
+    /// Bytes of the file parts finished so far.
+    pub bytes_done: u64,
+    pub parts_done: u64,
 }
 
 /// The kind of a malformed row.
@@ -58,13 +112,17 @@ pub struct SkipCount {
 struct SkipState {
     counts: BTreeMap<(PathBuf, BadRowKind), (u64, u64)>,
     notes: Vec<String>,
+    stats: BTreeMap<(String, PathBuf), FileStats>,
 }
 
-/// Shared, thread-safe counts of skipped rows per (file, kind), plus free-form notes
-/// (for example records of other tables ignored in a mixed streaming file).
+/// Shared, thread-safe counts of skipped rows per (file, kind), free-form notes (for example
+/// records of other tables ignored in a mixed streaming file), and what each file gave.
 #[derive(Debug, Default)]
 pub struct SkipReport {
     state: Mutex<SkipState>,
+    live_rows: AtomicU64,
+    live_bytes: AtomicU64,
+    live_parts: AtomicU64,
 }
 
 impl SkipReport {
@@ -119,6 +177,59 @@ impl SkipReport {
     /// Total number of skipped rows.
     pub fn total(&self) -> u64 {
         self.lock().counts.values().map(|(c, _)| c).sum()
+    }
+
+    /// Rows built so far by a reader (cheap; called per batch).
+    pub fn add_rows(&self, rows: u64) {
+        self.live_rows.fetch_add(rows, Ordering::Relaxed);
+    }
+
+    /// One scan of (part of) a file ended: `bytes` of it were read, giving `rows`.
+    pub fn finish_part(&self, table: &str, file: &Path, rows: u64, busy: Duration, bytes: u64) {
+        self.live_bytes.fetch_add(bytes, Ordering::Relaxed);
+        self.live_parts.fetch_add(1, Ordering::Relaxed);
+        let mut st = self.lock();
+        let e = st
+            .stats
+            .entry((table.to_string(), file.to_path_buf()))
+            .or_insert_with(|| FileStats {
+                table: table.to_string(),
+                file: file.to_path_buf(),
+                ..FileStats::default()
+            });
+        e.rows += rows;
+        e.busy += busy;
+        e.bytes += bytes;
+        e.scans += 1;
+    }
+
+    /// Per (table, file) statistics, with skipped counts filled in, ordered by table then file.
+    pub fn file_stats(&self) -> Vec<FileStats> {
+        let st = self.lock();
+        st.stats
+            .values()
+            .map(|f| {
+                let skipped = st
+                    .counts
+                    .iter()
+                    .filter(|((p, _), _)| *p == f.file)
+                    .map(|(_, (c, _))| *c)
+                    .sum();
+                FileStats {
+                    skipped,
+                    ..f.clone()
+                }
+            })
+            .collect()
+    }
+
+    /// Live totals, for a progress display.
+    pub fn progress(&self) -> Progress {
+        Progress {
+            rows: self.live_rows.load(Ordering::Relaxed),
+            bytes_done: self.live_bytes.load(Ordering::Relaxed),
+            parts_done: self.live_parts.load(Ordering::Relaxed),
+        }
     }
 }
 

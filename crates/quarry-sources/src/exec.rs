@@ -6,6 +6,8 @@ use crate::format::Format;
 use crate::scan::{ScanEnd, ScanSpec, scan_file};
 use crate::types::{ScalarType, kql_type_of};
 use async_trait::async_trait;
+use datafusion::arrow::array::{Array, BooleanArray, TimestampNanosecondArray};
+use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{Session, TableProvider};
@@ -137,14 +139,41 @@ impl FileTable {
             None => (0..self.schema.fields().len()).collect(),
         };
         let projected = Arc::new(self.schema.project(&indices)?);
+        // The `--since`/`--until` window: readers prune on it where they can (Windows events),
+        // and every batch is filtered on the time column, read even when not projected.
+        let mut read_indices = indices.clone();
+        let mut time_range = time_range;
+        let mut window = None;
+        let tw = self.opts.time_window;
+        if tw.is_bounded()
+            && let Some(ti) = ["TimeGenerated", "Timestamp"]
+                .into_iter()
+                .find_map(|c| self.schema.index_of(c).ok())
+        {
+            let bounds = tw.inclusive();
+            time_range = (time_range.0.max(bounds.0), time_range.1.min(bounds.1));
+            let column = match read_indices.iter().position(|&i| i == ti) {
+                Some(p) => p,
+                None => {
+                    read_indices.push(ti);
+                    read_indices.len() - 1
+                }
+            };
+            window = Some(WindowFilter {
+                column,
+                bounds,
+                keep: indices.len(),
+            });
+        }
+        let read_schema = Arc::new(self.schema.project(&read_indices)?);
         let cols = |f: &datafusion::arrow::datatypes::Field| (f.name().clone(), kql_type_of(f));
-        let out = projected.fields().iter().map(|f| cols(f)).collect();
+        let out = read_schema.fields().iter().map(|f| cols(f)).collect();
         let check = self
             .schema
             .fields()
             .iter()
             .enumerate()
-            .filter(|(i, _)| !indices.contains(i))
+            .filter(|(i, _)| !read_indices.contains(i))
             .map(|(_, f)| cols(f))
             .filter(|(_, t)| {
                 !matches!(
@@ -163,6 +192,8 @@ impl FileTable {
         Ok(Arc::new(FileScanExec {
             table: self.table.clone(),
             schema: projected,
+            read_schema,
+            window,
             out: Arc::new(out),
             check: Arc::new(check),
             files: self.files.clone(),
@@ -172,6 +203,15 @@ impl FileTable {
             props: Arc::new(props),
             time_range,
         }))
+    }
+}
+
+/// The bytes of `file` that a part reading `row_groups` covers (all of it without row groups).
+fn part_bytes(file: &FileEntry, row_groups: Option<&[usize]>) -> u64 {
+    let size = std::fs::metadata(&file.path).map_or(0, |m| m.len());
+    match row_groups {
+        Some(rg) if file.row_groups > 0 => size * rg.len() as u64 / file.row_groups as u64,
+        _ => size,
     }
 }
 
@@ -284,11 +324,51 @@ impl TableProvider for FileTable {
     }
 }
 
+/// The `--since`/`--until` filter applied to every batch a reader builds.
+#[derive(Debug, Clone, Copy)]
+struct WindowFilter {
+    /// Index of the time column in the read batch.
+    column: usize,
+    /// Inclusive bounds in ns.
+    bounds: (i64, i64),
+    /// How many leading columns of the read batch the plan outputs.
+    keep: usize,
+}
+
+impl WindowFilter {
+    /// The rows of `batch` inside the window, with the output columns only; `None` when no
+    /// row is left.
+    fn apply(&self, batch: RecordBatch) -> Result<Option<RecordBatch>> {
+        let (lo, hi) = self.bounds;
+        let times = batch.column(self.column);
+        let Some(times) = times.as_any().downcast_ref::<TimestampNanosecondArray>() else {
+            return Err(DataFusionError::Internal(format!(
+                "the time column has type {}, not a datetime",
+                times.data_type()
+            )));
+        };
+        let keep: BooleanArray = times
+            .iter()
+            .map(|t| Some(t.is_some_and(|t| t >= lo && t <= hi)))
+            .collect();
+        let filtered = filter_record_batch(&batch, &keep)?;
+        if filtered.num_rows() == 0 {
+            return Ok(None);
+        }
+        let cols: Vec<usize> = (0..self.keep).collect();
+        Ok(Some(filtered.project(&cols)?))
+    }
+}
+
 /// Scans the files of a [`FileTable`].
 #[derive(Debug)]
 pub struct FileScanExec {
     table: String,
     schema: SchemaRef,
+    /// What the readers build: the output columns, then the time column when a window
+    /// needs it and it is not among them.
+    read_schema: SchemaRef,
+    window: Option<WindowFilter>,
     out: Arc<Vec<(String, ScalarType)>>,
     check: Arc<Vec<(String, ScalarType)>>,
     files: Arc<Vec<FileEntry>>,
@@ -378,11 +458,14 @@ impl ExecutionPlan for FileScanExec {
         let (out, check) = (self.out.clone(), self.check.clone());
         let (table, opts, report) = (self.table.clone(), self.opts, self.report.clone());
         let time_range = self.time_range;
-        let batch_schema = schema.clone();
+        let batch_schema = self.read_schema.clone();
+        let window = self.window;
         let work = move || {
             let Some(file) = files.get(part.file) else {
                 return;
             };
+            let started = std::time::Instant::now();
+            let mut rows = 0u64;
             let spec = ScanSpec {
                 path: &file.path,
                 format: file.format,
@@ -395,9 +478,27 @@ impl ExecutionPlan for FileScanExec {
                 report: &report,
                 time_range,
             };
+            let mut send = |b: RecordBatch| {
+                let b = match window {
+                    None => b,
+                    Some(w) => match w.apply(b) {
+                        Ok(Some(b)) => b,
+                        Ok(None) => return true,
+                        Err(e) => {
+                            let _ = tx.blocking_send(Err(e));
+                            return false;
+                        }
+                    },
+                };
+                rows += b.num_rows() as u64;
+                report.add_rows(b.num_rows() as u64);
+                tx.blocking_send(Ok(b)).is_ok()
+            };
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                scan_file(&spec, &mut |b| tx.blocking_send(Ok(b)).is_ok())
+                scan_file(&spec, &mut send)
             }));
+            let bytes = part_bytes(file, part.row_groups.as_deref());
+            report.finish_part(&table, &file.path, rows, started.elapsed(), bytes);
             let err = match run {
                 Ok(Ok(())) | Ok(Err(ScanEnd::Stopped)) => return,
                 Ok(Err(ScanEnd::Error(e))) => e,

@@ -15,7 +15,9 @@ mod values;
 pub mod windows;
 
 pub use bind::{BoundTable, bind_table};
-pub use error::{BadRowKind, ReadOptions, SkipCount, SkipReport, SourceError};
+pub use error::{
+    BadRowKind, FileStats, Progress, ReadOptions, SkipCount, SkipReport, SourceError, TimeWindow,
+};
 pub use exec::{FileScanExec, FileTable};
 pub use format::Format;
 pub use scan::BATCH_SIZE;

@@ -121,6 +121,7 @@ fn bind(
         &paths,
         &ReadOptions {
             skip_bad_rows: skip,
+            ..ReadOptions::default()
         },
         report.clone(),
     );
