@@ -448,6 +448,11 @@ impl Planner<'_> {
                     BinaryOp::Gt => Operator::Gt,
                     _ => Operator::GtEq,
                 };
+                if matches!(op, BinaryOp::Eq | BinaryOp::NotEq) {
+                    let test = kusto_equality(l, r, op == BinaryOp::Eq)
+                        .map_err(|e| crate::plan::tabular::df_error(e, span))?;
+                    return Ok(Typed::new(test, T::Bool));
+                }
                 Ok(Typed::new(binary_expr(l.expr, dop, r.expr), T::Bool))
             }
             BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => {
@@ -610,16 +615,21 @@ impl Planner<'_> {
                 return err("KQL1038", "the subquery has no columns", single.span);
             };
             let x = self.scalar(operand, row)?;
+            // The subquery's column gets a name of its own: the outer table often has a column
+            // of the same name (`where DeviceId in (Other | project DeviceId)`), which the
+            // semi join that runs the subquery would otherwise find ambiguous.
+            let mut value = Typed::new(column(&first.name), first.ty);
+            let xe = if case_insensitive {
+                value = Typed::new(f::lower(self.to_string_expr(value)), ScalarType::String);
+                f::lower(self.to_string_expr(x))
+            } else {
+                x.expr
+            };
             let sub_plan = datafusion::logical_expr::LogicalPlanBuilder::from(sub.plan)
-                .project(vec![column(&first.name)])
+                .project(vec![value.expr.alias("__quarry_in_value")])
                 .map_err(|e| crate::plan::tabular::df_error(e, single.span))?
                 .build()
                 .map_err(|e| crate::plan::tabular::df_error(e, single.span))?;
-            let (xe, _) = if case_insensitive {
-                (f::lower(self.to_string_expr(x)), ())
-            } else {
-                (x.expr, ())
-            };
             let subquery = datafusion::logical_expr::Subquery {
                 subquery: std::sync::Arc::new(sub_plan),
                 outer_ref_columns: vec![],
@@ -655,10 +665,14 @@ impl Planner<'_> {
             }
             exprs.push(it.expr);
         }
-        Ok(Typed::new(
-            xt.expr.in_list(exprs, negated),
-            ScalarType::Bool,
-        ))
+        let test = xt.expr.clone().in_list(exprs, negated);
+        // Kusto: a null value is in no list (`in` is false, `!in` true); strings are never null.
+        let test = if xt.ty == ScalarType::String {
+            test
+        } else {
+            f::coalesce(vec![test, lit(negated)])
+        };
+        Ok(Typed::new(test, ScalarType::Bool))
     }
 
     /// Whether an expression denotes a table (so `in (T)` is a subquery).
@@ -758,4 +772,26 @@ pub(crate) fn literal(l: &Literal, span: Span) -> PResult<Typed> {
         ),
         Literal::Dynamic(d) => dynamic_constant(d.clone()),
     })
+}
+
+/// `l == r` (or `l != r`) as Kusto defines it for nullable values: a null and a non-null value
+/// are unequal (`==` is false, `!=` true), two nulls compare to null. Strings are never null,
+/// so their comparison stays the plain one.
+fn kusto_equality(l: Typed, r: Typed, equal: bool) -> datafusion::error::Result<Expr> {
+    let plain = if equal { Operator::Eq } else { Operator::NotEq };
+    if l.ty == ScalarType::String && r.ty == ScalarType::String {
+        return Ok(binary_expr(l.expr, plain, r.expr));
+    }
+    let distinct = if equal {
+        Operator::IsNotDistinctFrom
+    } else {
+        Operator::IsDistinctFrom
+    };
+    let non_null_literal = |e: &Expr| matches!(e, Expr::Literal(v, _) if !v.is_null());
+    if non_null_literal(&l.expr) || non_null_literal(&r.expr) {
+        return Ok(binary_expr(l.expr, distinct, r.expr));
+    }
+    let both_null = l.expr.clone().is_null().and(r.expr.clone().is_null());
+    datafusion::logical_expr::when(both_null, lit(ScalarValue::Boolean(None)))
+        .otherwise(binary_expr(l.expr, distinct, r.expr))
 }

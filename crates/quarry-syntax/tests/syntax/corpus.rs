@@ -55,7 +55,10 @@ fn corpus() -> Vec<String> {
 #[test]
 fn hunting_corpus_parses_without_panic() {
     let queries = corpus();
-    assert!(queries.len() > 1000, "the corpus at {CORPUS} looks truncated");
+    assert!(
+        queries.len() > 1000,
+        "the corpus at {CORPUS} looks truncated"
+    );
     let started = std::time::Instant::now();
     let mut clean = 0usize;
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
