@@ -1580,7 +1580,8 @@ fn query_since_until_equal_a_where_on_the_time_column_and_stats_count_rows() {
     let csv = "DeviceLogonEvents=examples/DeviceLogonEvents.csv".to_string();
     let evtx = sample_bindings("SecurityEvent");
     // (table, bindings, time column, a grouping column, since, until)
-    let cases: [(&str, &[String], &str, &str, &str, &str); 3] = [
+    type Case<'a> = (&'a str, &'a [String], &'a str, &'a str, &'a str, &'a str);
+    let cases: [Case; 3] = [
         (
             "DeviceLogonEvents",
             std::slice::from_ref(&csv),
