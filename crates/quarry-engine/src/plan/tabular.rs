@@ -99,6 +99,11 @@ fn names_for(items: &[ast::NamedExpr], taken: &[String], fallback_prefix: &str) 
         let name = match it.names.first() {
             Some(id) => id.name.clone(),
             None => match derived_name(&it.expr) {
+                // Kusto makes a derived name unique with a number: `count_`, `count_1`.
+                Some(d) if taken.contains(&d) || out.contains(&d) => (1..)
+                    .map(|k| format!("{d}{k}"))
+                    .find(|c| !taken.contains(c) && !out.contains(c))
+                    .unwrap_or(d),
                 Some(d) => d,
                 None => loop {
                     let candidate = if fallback_prefix == "print_" {
