@@ -97,14 +97,19 @@ impl Diagnostic {
         for l in &self.labels {
             spans.push((l.span, l.message.as_str(), '-'));
         }
+        // One gutter width for every snippet, so the `|` bars line up across labels.
+        let gutter = spans
+            .iter()
+            .map(|(span, _, _)| locate(source, span.start as usize).0.to_string().len())
+            .max()
+            .unwrap_or(1);
         for (i, (span, label, mark)) in spans.iter().enumerate() {
             let (line_no, col, line) = locate(source, span.start as usize);
             if i == 0 {
-                let _ = writeln!(out, "  --> {source_name}:{line_no}:{col}");
+                let _ = writeln!(out, "{:gutter$} --> {source_name}:{line_no}:{col}", "");
             }
-            let gutter = line_no.to_string().len();
             let _ = writeln!(out, "{:gutter$} |", "");
-            let _ = writeln!(out, "{line_no} | {line}");
+            let _ = writeln!(out, "{line_no:>gutter$} | {line}");
             // Carets cover the span on its first line only.
             let line_start = span.start as usize - (col - 1).min(span.start as usize);
             let line_end = line_start + line.len();
@@ -126,7 +131,7 @@ impl Diagnostic {
             }
         }
         if let Some(help) = &self.help {
-            let _ = writeln!(out, "  = help: {help}");
+            let _ = writeln!(out, "{:gutter$} = help: {help}", "");
         }
         out
     }
@@ -157,4 +162,27 @@ pub fn render_all(diags: &[Diagnostic], source_name: &str, source: &str) -> Stri
         .map(|d| d.render(source_name, source))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_on_lines_of_different_widths_share_one_gutter() {
+        let source = (1..=12).map(|i| format!("line{i}\n")).collect::<String>();
+        let at = |line: usize| -> usize {
+            source
+                .split_inclusive('\n')
+                .take(line - 1)
+                .map(str::len)
+                .sum::<usize>()
+        };
+        let d = Diagnostic::warning("QL0002", "never true", Span::new(at(11), at(11) + 6))
+            .with_label("here")
+            .with_secondary(Span::new(at(5), at(5) + 5), "because of this");
+        let text = d.render("q.kql", &source);
+        let expected = "warning[QL0002]: never true\n   --> q.kql:11:1\n   |\n11 | line11\n   | ^^^^^^ here\n   |\n 5 | line5\n   | ----- because of this\n";
+        assert_eq!(text, expected);
+    }
 }
