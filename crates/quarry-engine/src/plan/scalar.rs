@@ -655,6 +655,19 @@ impl Planner<'_> {
                 .collect();
             return Ok(Typed::new(xe.in_list(items, negated), ScalarType::Bool));
         }
+        // A string operand compares with each element's string form: a dynamic list may mix
+        // types (`dynamic(["a", 1])`), and one numeric element must not turn the whole test
+        // into a numeric one.
+        if x.ty == ScalarType::String {
+            let exprs: Vec<Expr> = items
+                .into_iter()
+                .map(|t| match t.ty {
+                    ScalarType::String => t.expr,
+                    _ => self.to_string_expr(t),
+                })
+                .collect();
+            return Ok(Typed::new(x.expr.in_list(exprs, negated), ScalarType::Bool));
+        }
         let mut xt = x;
         let mut exprs = Vec::with_capacity(items.len());
         for mut it in items {
