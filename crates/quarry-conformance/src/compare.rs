@@ -137,8 +137,9 @@ pub fn cells_match(ours: &str, expected: &str, ty: ScalarType) -> bool {
     if o == e {
         return true;
     }
-    // Pages show a null cell of a non-string type as `null` (a Kusto string is never null).
-    if o.is_empty() && e == "null" && !matches!(ty, ScalarType::String) {
+    // Pages show a null cell of a non-string type as `null` or `(null)` (a Kusto string is
+    // never null).
+    if o.is_empty() && (e == "null" || e == "(null)") && !matches!(ty, ScalarType::String) {
         return true;
     }
     match ty {
