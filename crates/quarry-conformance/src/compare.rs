@@ -148,9 +148,7 @@ pub fn cells_match(ours: &str, expected: &str, ty: ScalarType) -> bool {
         }
         // Some pages (older Kusto.Explorer output) show bools as 1/0.
         ScalarType::Bool => {
-            o.eq_ignore_ascii_case(e)
-                || (o == "true" && e == "1")
-                || (o == "false" && e == "0")
+            o.eq_ignore_ascii_case(e) || (o == "true" && e == "1") || (o == "false" && e == "0")
         }
         ScalarType::DateTime => {
             match (
@@ -176,7 +174,11 @@ pub fn cells_match(ours: &str, expected: &str, ty: ScalarType) -> bool {
                 _ => false,
             }
         }
-        ScalarType::String => o.contains('\n') && collapse_ws(o) == collapse_ws(e),
+        // Some pages show a string result JSON-quoted (`"1234"`).
+        ScalarType::String => {
+            (o.contains('\n') && collapse_ws(o) == collapse_ws(e))
+                || serde_json::to_string(o).is_ok_and(|q| q == e)
+        }
         ScalarType::Guid => o.eq_ignore_ascii_case(e),
     }
 }
@@ -222,6 +224,7 @@ mod tests {
         assert!(!cells_match("", "null", ScalarType::String));
         assert!(cells_match("a\n  b", "a b", ScalarType::String));
         assert!(!cells_match("a b", "a  b", ScalarType::String));
+        assert!(cells_match("ab", "\"ab\"", ScalarType::String));
         assert!(!cells_match("1", "2", ScalarType::Long));
     }
 }

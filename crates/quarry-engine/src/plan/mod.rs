@@ -6,6 +6,7 @@
 //! as `dynamic` and `guid` share Arrow's Utf8, and result naming (`count_`, `dcount_X`,
 //! `Column1`) follows Kusto rather than DataFusion.
 
+mod aggs;
 mod calls;
 mod operators;
 mod scalar;

@@ -64,7 +64,23 @@ fn derived_name(e: &ast::Expr) -> Option<String> {
             match f {
                 "bin" | "floor" | "bin_at" | "startofday" | "startofweek" | "startofmonth"
                 | "startofyear" => first,
-                "count" => Some("count_".into()),
+                // `count(y)` is named count_y (summarize reference), `count()` count_.
+                "count" => Some(format!("count_{}", first.unwrap_or_default())),
+                "covariance" | "covariancep" | "covarianceif" | "covariancepif" => {
+                    let second = args.get(1).and_then(|a| derived_name(&a.value));
+                    Some(format!(
+                        "{f}_{}_{}",
+                        first.unwrap_or_default(),
+                        second.unwrap_or_default()
+                    ))
+                }
+                "percentiles_array" | "percentilesw_array" => {
+                    Some(format!("percentile_{}", first.unwrap_or_default()))
+                }
+                // Named like an aggregate even outside summarize (percentile_tdigest reference).
+                "percentile_tdigest" | "percentiles_array_tdigest" => {
+                    Some(format!("{f}_{}", first.unwrap_or_default()))
+                }
                 "countif" => Some("countif_".into()),
                 "make_list" | "make_list_if" => Some(format!("list_{}", first.unwrap_or_default())),
                 "make_set" | "make_set_if" => Some(format!("set_{}", first.unwrap_or_default())),
@@ -121,6 +137,11 @@ fn names_for(items: &[ast::NamedExpr], taken: &[String], fallback_prefix: &str) 
         out.push(name);
     }
     out
+}
+
+/// See [`eval_constant`].
+pub(super) fn eval_constant_pub(e: &Expr) -> Option<ScalarValue> {
+    eval_constant(e)
 }
 
 /// Evaluates a constant expression at plan time (for `range` bounds, `take` counts...).
@@ -888,6 +909,8 @@ impl Planner<'_> {
             });
         }
         // Aggregates, each compiled with a collector that hoists aggregate calls.
+        let expanded = super::aggs::expand_percentiles(aggregates);
+        let aggregates = expanded.as_slice();
         let agg_names = names_for(aggregates, &by_names, "Column");
         let saved = self.agg.replace(AggCollector::default());
         let mut post = Vec::new();
