@@ -347,6 +347,33 @@ pub fn rank_tdigest(args: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
     Ok(Arc::new(out))
 }
 
+/// `make_list_with_nulls` finisher: a list of dynamic JSON texts → one JSON array, null
+/// elements kept as `null`; no rows → `[]`.
+pub fn list_with_nulls_to_json(args: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
+    let lists = arg_array(args, 0, rows)?;
+    let lists = lists.as_list::<i32>();
+    let out: StringArray = (0..lists.len())
+        .map(|i| {
+            if lists.is_null(i) {
+                return Ok(Some("[]".to_string()));
+            }
+            let items = datafusion::arrow::compute::cast(&lists.value(i), &DataType::Utf8)?;
+            let items = items.as_string::<i32>();
+            let values: Vec<Value> = (0..items.len())
+                .map(|j| {
+                    if items.is_null(j) {
+                        Value::Null
+                    } else {
+                        parse_dynamic(items.value(j))
+                    }
+                })
+                .collect();
+            Ok(Some(json_text(&Value::Array(values))))
+        })
+        .collect::<Result<StringArray>>()?;
+    Ok(Arc::new(out))
+}
+
 use super::registry::{Simple, ret};
 
 /// The scalar functions over digests.

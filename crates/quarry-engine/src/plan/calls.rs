@@ -781,7 +781,11 @@ impl Planner<'_> {
                 Typed::new(f::round(args), T::Real)
             }
             "toscalar" => {
-                let t = self.tabular(a[0])?;
+                // `toscalar(2)`: a scalar argument is its own value (toscalar reference).
+                let t = match self.tabular(a[0]) {
+                    Err(e) if e.code == "KQL1032" => return self.scalar(a[0], row),
+                    other => other?,
+                };
                 let Some(first) = t.columns.first().cloned() else {
                     return err("KQL1038", "toscalar(): the subquery has no columns", span);
                 };
@@ -1052,7 +1056,14 @@ impl Planner<'_> {
                 (
                     agg::array_agg(item),
                     T::Dynamic,
-                    Some(Box::new(dynamic::list_to_json_expr)),
+                    Some(Box::new(|e| {
+                        udf::call(
+                            "make_list_with_nulls_json",
+                            DataType::Utf8,
+                            crate::functions::aggs::list_with_nulls_to_json,
+                            vec![e],
+                        )
+                    })),
                 )
             }
             "countif" => {

@@ -139,6 +139,21 @@ fn names_for(items: &[ast::NamedExpr], taken: &[String], fallback_prefix: &str) 
     out
 }
 
+/// The name `union withsource=...` gives an input: a table or let name, or the name given
+/// by a trailing `as` (`(range x from 1 to 5 step 1 | as T1)`).
+fn union_input_name(e: &ast::Expr) -> Option<String> {
+    match &e.kind {
+        ast::ExprKind::Name(id) => Some(id.name.clone()),
+        ast::ExprKind::Paren(inner) => union_input_name(inner),
+        ast::ExprKind::Pipe { op, .. } => match &op.kind {
+            ast::PipeOpKind::As(id) => Some(id.name.clone()),
+            _ => None,
+        },
+        ast::ExprKind::Call { name, .. } => Some(name.name.clone()),
+        _ => None,
+    }
+}
+
 /// See [`eval_constant`].
 pub(super) fn eval_constant_pub(e: &Expr) -> Option<ScalarValue> {
     eval_constant(e)
@@ -1106,35 +1121,58 @@ impl Planner<'_> {
                 }
                 continue;
             }
-            let name = match &te.kind {
-                ast::ExprKind::Name(id) => id.name.clone(),
-                _ => format!("union_arg{}", inputs.len()),
-            };
+            let name = union_input_name(te).unwrap_or_else(|| format!("union_arg{}", inputs.len()));
             inputs.push((name, self.tabular(te)?));
         }
         if inputs.is_empty() {
             return err("KQL1086", "union has no inputs", span);
         }
-        // Output columns: by name, in order of first appearance (Kusto's `kind=outer`).
+        // Output columns: by name, in order of first appearance (Kusto's `kind=outer`). A name
+        // that has different types in different inputs becomes one column per type, named
+        // `name_type` (made unique with a number: union reference, `x_long1`, `x_int`).
+        let all_names: Vec<String> = inputs
+            .iter()
+            .flat_map(|(_, t)| t.columns.iter().map(|c| c.name.clone()))
+            .collect();
+        let conflicting = |name: &str| {
+            let mut tys = inputs
+                .iter()
+                .flat_map(|(_, t)| t.columns.iter())
+                .filter(|c| c.name == name)
+                .map(|c| c.ty);
+            let first = tys.next();
+            tys.any(|t| Some(t) != first)
+        };
+        // (output column, source name)
         let mut cols: Vec<ColumnInfo> = Vec::new();
+        let mut sources: Vec<String> = Vec::new();
         for (_, t) in &inputs {
             for c in &t.columns {
-                match cols.iter().find(|x| x.name == c.name) {
-                    Some(x) if x.ty != c.ty => {
-                        return err(
-                            "KQL1087",
-                            format!(
-                                "union: column `{}` is {} in one input and {} in another",
-                                c.name,
-                                x.ty.name(),
-                                c.ty.name()
-                            ),
-                            span,
-                        );
-                    }
-                    Some(_) => {}
-                    None => cols.push(c.clone()),
+                if cols
+                    .iter()
+                    .zip(&sources)
+                    .any(|(x, src)| *src == c.name && x.ty == c.ty)
+                {
+                    continue;
                 }
+                let name = if conflicting(&c.name) {
+                    let base = format!("{}_{}", c.name, c.ty.name());
+                    let taken = |n: &str| {
+                        cols.iter().any(|x| x.name == n) || (all_names.iter().any(|x| x == n))
+                    };
+                    if taken(&base) {
+                        (1..)
+                            .map(|k| format!("{base}{k}"))
+                            .find(|n| !taken(n))
+                            .unwrap_or(base)
+                    } else {
+                        base
+                    }
+                } else {
+                    c.name.clone()
+                };
+                cols.push(ColumnInfo { name, ty: c.ty });
+                sources.push(c.name.clone());
             }
         }
         let mut plan: Option<LogicalPlanBuilder> = None;
@@ -1143,10 +1181,9 @@ impl Planner<'_> {
             if let Some(ws) = &withsource {
                 exprs.push(lit(name.clone()).alias(ws));
             }
-            for c in &cols {
-                if t.columns.iter().any(|x| x.name == c.name) {
-                    exprs
-                        .push(super::calls::cast(column(&c.name), arrow_type(c.ty)).alias(&c.name));
+            for (c, src) in cols.iter().zip(&sources) {
+                if t.columns.iter().any(|x| x.name == *src && x.ty == c.ty) {
+                    exprs.push(super::calls::cast(column(src), arrow_type(c.ty)).alias(&c.name));
                 } else {
                     exprs.push(
                         lit(ScalarValue::try_from(&arrow_type(c.ty))
