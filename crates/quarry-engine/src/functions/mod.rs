@@ -12,6 +12,7 @@ pub mod encoding;
 pub mod expand;
 pub mod fnargs;
 pub mod ip;
+pub mod kv;
 pub mod math;
 pub mod misc;
 pub mod parsing;

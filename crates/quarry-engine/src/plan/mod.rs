@@ -8,6 +8,7 @@
 
 mod aggs;
 mod calls;
+mod kv;
 mod operators;
 mod scalar;
 mod tabular;

@@ -770,6 +770,7 @@ impl Planner<'_> {
             PipeOpKind::Parse(spec) => self.parse_op(t, spec, false, span),
             PipeOpKind::ParseWhere(spec) => self.parse_op(t, spec, true, span),
             PipeOpKind::Render(r) => self.render(t, r),
+            PipeOpKind::ParseKv(spec) => self.parse_kv(t, spec, span),
             PipeOpKind::Lookup { params, right, on } => self.lookup_op(t, params, right, on, span),
             PipeOpKind::Invoke(call) => self.invoke(t, call, span),
             PipeOpKind::Search(spec) => self.search_filter(t, spec, span),
