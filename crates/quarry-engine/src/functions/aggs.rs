@@ -398,6 +398,105 @@ pub const FUNCTIONS: &[Simple] = &[
     },
 ];
 
+/// One alternative of a `buildschema` schema: a scalar type name, an object's properties, or
+/// an array's element schema (`` `indexer` ``).
+#[derive(Debug, Clone)]
+enum SchemaAlt {
+    Type(&'static str),
+    Object(Vec<(String, Vec<SchemaAlt>)>),
+    Indexer(Vec<SchemaAlt>),
+}
+
+fn schema_merge(alts: &mut Vec<SchemaAlt>, v: &Value) {
+    match v {
+        Value::Null => {}
+        Value::Object(map) => {
+            let pos = alts.iter().position(|a| matches!(a, SchemaAlt::Object(_)));
+            let idx = pos.unwrap_or_else(|| {
+                alts.push(SchemaAlt::Object(vec![]));
+                alts.len() - 1
+            });
+            if let SchemaAlt::Object(props) = &mut alts[idx] {
+                for (k, x) in map {
+                    let at = props.iter().position(|(n, _)| n == k).unwrap_or_else(|| {
+                        props.push((k.clone(), vec![]));
+                        props.len() - 1
+                    });
+                    schema_merge(&mut props[at].1, x);
+                }
+            }
+        }
+        Value::Array(items) => {
+            let pos = alts.iter().position(|a| matches!(a, SchemaAlt::Indexer(_)));
+            let idx = pos.unwrap_or_else(|| {
+                alts.push(SchemaAlt::Indexer(vec![]));
+                alts.len() - 1
+            });
+            if let SchemaAlt::Indexer(elems) = &mut alts[idx] {
+                for x in items {
+                    schema_merge(elems, x);
+                }
+            }
+        }
+        scalar => {
+            let name = match scalar {
+                Value::Bool(_) => "bool",
+                Value::Number(n) if n.is_i64() || n.is_u64() => "long",
+                Value::Number(_) => "double",
+                _ => "string",
+            };
+            if !alts
+                .iter()
+                .any(|a| matches!(a, SchemaAlt::Type(t) if *t == name))
+            {
+                alts.push(SchemaAlt::Type(name));
+            }
+        }
+    }
+}
+
+fn schema_json(alts: &[SchemaAlt]) -> Value {
+    let one = |a: &SchemaAlt| match a {
+        SchemaAlt::Type(t) => Value::String(t.to_string()),
+        SchemaAlt::Object(props) => Value::Object(
+            props
+                .iter()
+                .map(|(k, v)| (k.clone(), schema_json(v)))
+                .collect(),
+        ),
+        SchemaAlt::Indexer(elems) => serde_json::json!({ "`indexer`": schema_json(elems) }),
+    };
+    match alts {
+        [single] => one(single),
+        many => Value::Array(many.iter().map(one).collect()),
+    }
+}
+
+/// `buildschema` finisher: the minimal schema admitting every dynamic value of the list
+/// (buildschema reference): property names map to their schemas, arrays to
+/// `` {"`indexer`": schema} ``, and several types of one slot to an array of alternatives.
+pub fn buildschema_list(args: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
+    let lists = arg_array(args, 0, rows)?;
+    let lists = lists.as_list::<i32>();
+    let out: StringArray = (0..lists.len())
+        .map(|i| {
+            if lists.is_null(i) {
+                return Ok(None);
+            }
+            let items = datafusion::arrow::compute::cast(&lists.value(i), &DataType::Utf8)?;
+            let items = items.as_string::<i32>();
+            let mut alts = Vec::new();
+            for j in 0..items.len() {
+                if !items.is_null(j) {
+                    schema_merge(&mut alts, &parse_dynamic(items.value(j)));
+                }
+            }
+            Ok((!alts.is_empty()).then(|| json_text(&schema_json(&alts))))
+        })
+        .collect::<Result<StringArray>>()?;
+    Ok(Arc::new(out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -300,6 +300,12 @@ fn cursor_current(_args: &[ColumnarValue], _rows: usize) -> Result<ArrayRef> {
 
 pub const FUNCTIONS: &[Simple] = &[
     Simple {
+        name: "assert",
+        args: (2, 2),
+        ret: ret::bool,
+        kernel: assert_kernel,
+    },
+    Simple {
         name: "gzip_compress_to_base64_string",
         args: (1, 1),
         ret: ret::string,
@@ -392,4 +398,49 @@ mod tests {
             Some("eAEBFADr/zEyMzQ1Njc4OTBxd2VydHl1aW9wOAkGdw==")
         );
     }
+}
+
+/// `pack_all(ignore_null_empty, name1, dynamic1, name2, dynamic2, ...)` (the planner passes
+/// every column of the row): a bag of all columns; with `ignore_null_empty`, null values and
+/// empty strings are left out.
+pub fn pack_all(args: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
+    let n = batch_len(args, rows);
+    let ignore = arg_array(args, 0, n)?;
+    let ignore = datafusion::arrow::compute::cast(&ignore, &DataType::Boolean)?;
+    let ignore = ignore.as_boolean();
+    let cols: Vec<StringArray> = (1..args.len())
+        .map(|i| strs(args, i, n))
+        .collect::<Result<_>>()?;
+    let out: StringArray = (0..n)
+        .map(|r| {
+            let skip = !ignore.is_null(r) && ignore.value(r);
+            let mut bag = serde_json::Map::new();
+            for pair in cols.chunks(2) {
+                let [k, v] = pair else { continue };
+                let value = super::fnargs::dyn_at(v, r).unwrap_or(serde_json::Value::Null);
+                if skip && (value.is_null() || value.as_str() == Some("")) {
+                    continue;
+                }
+                bag.insert(str_at(k, r).to_string(), value);
+            }
+            Some(super::dynamic::json_text(&serde_json::Value::Object(bag)))
+        })
+        .collect();
+    Ok(Arc::new(out))
+}
+
+/// `assert(condition, message)`: true, or a query error carrying `message` when the condition
+/// is false (assert reference).
+fn assert_kernel(args: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
+    let n = batch_len(args, rows);
+    let c = arg_array(args, 0, n)?;
+    let c = datafusion::arrow::compute::cast(&c, &DataType::Boolean)?;
+    let c = c.as_boolean();
+    let msg = strs(args, 1, n)?;
+    for i in 0..n {
+        if !c.is_null(i) && !c.value(i) {
+            return datafusion::common::exec_err!("assertion failed: {}", str_at(&msg, i));
+        }
+    }
+    Ok(Arc::new(BooleanArray::from(vec![true; n])))
 }

@@ -28,6 +28,7 @@ pub(super) const EXTRA_AGGREGATES: &[&str] = &[
     "binary_all_xor",
     "tdigest",
     "tdigest_merge",
+    "buildschema",
 ];
 
 type AggParts = (Expr, ScalarType, Option<PostAggregate>);
@@ -315,6 +316,28 @@ impl Planner<'_> {
                 let e = self.pair_list(x.expr, w, None)?;
                 let post: PostAggregate = Box::new(|col| {
                     udf::call("tdigest_list", DataType::Utf8, k::tdigest_list, vec![col])
+                });
+                (e, T::Dynamic, Some(post))
+            }
+            "buildschema" => {
+                self.arity_check(fname, a, 1, 1, span)?;
+                let x = self.scalar(a[0], row)?;
+                let item = if x.ty == T::Dynamic {
+                    x.expr
+                } else {
+                    crate::functions::dynamic::to_dynamic_expr(x.expr)
+                };
+                let e = agg::array_agg(item.clone())
+                    .filter(item.is_not_null())
+                    .build()
+                    .map_err(bad)?;
+                let post: PostAggregate = Box::new(|col| {
+                    udf::call(
+                        "buildschema_list",
+                        DataType::Utf8,
+                        k::buildschema_list,
+                        vec![col],
+                    )
                 });
                 (e, T::Dynamic, Some(post))
             }

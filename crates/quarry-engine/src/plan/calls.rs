@@ -213,6 +213,9 @@ impl Planner<'_> {
         if fname == "column_ifexists" {
             return self.column_ifexists(args, row, span);
         }
+        if let Some(t) = self.row_function(fname, args, row, span)? {
+            return Ok(t);
+        }
         if fname == "ingestion_time" && args.is_empty() {
             // Files carry no ingestion time.
             return Ok(Typed::new(

@@ -135,3 +135,85 @@ impl Planner<'_> {
         })
     }
 }
+
+impl Planner<'_> {
+    /// Functions that read the row's schema or a tabular argument at plan time:
+    /// `pack_all([ignore_null_empty])` and `column_names_of(T)`. `None`: not one of them.
+    pub(super) fn row_function(
+        &mut self,
+        fname: &str,
+        args: &[ast::Arg],
+        row: &[ColumnInfo],
+        span: Span,
+    ) -> PResult<Option<super::Typed>> {
+        match fname {
+            "pack_all" => {
+                if args.len() > 1 {
+                    return err("KQL1020", "`pack_all` takes 0 to 1 argument(s)", span);
+                }
+                let ignore = match args.first() {
+                    Some(a) => {
+                        let v = self.scalar(&a.value, row)?;
+                        if v.ty != ScalarType::Bool {
+                            return err(
+                                "KQL1060",
+                                "`pack_all`: ignore_null_empty must be a bool",
+                                a.value.span,
+                            );
+                        }
+                        v.expr
+                    }
+                    None => datafusion::logical_expr::lit(false),
+                };
+                // Inside `extend`, the operator's input columns (when `row` extends them).
+                let packed: &[ColumnInfo] = match &self.extend_input {
+                    Some(input) if row.starts_with(input) => input,
+                    _ => row,
+                };
+                let packed = packed.to_vec();
+                let mut call_args = Vec::with_capacity(packed.len() * 2 + 1);
+                call_args.push(ignore);
+                for c in &packed {
+                    call_args.push(string_lit(&c.name));
+                    let v = column(&c.name);
+                    call_args.push(if c.ty == ScalarType::Dynamic {
+                        v
+                    } else {
+                        crate::functions::dynamic::to_dynamic_expr(v)
+                    });
+                }
+                Ok(Some(super::Typed::new(
+                    udf::call(
+                        "pack_all",
+                        DataType::Utf8,
+                        crate::functions::misc::pack_all,
+                        call_args,
+                    ),
+                    ScalarType::Dynamic,
+                )))
+            }
+            "column_names_of" => {
+                if args.len() != 1 {
+                    return err(
+                        "KQL1020",
+                        "`column_names_of` takes one tabular argument",
+                        span,
+                    );
+                }
+                let t = self.tabular(&args[0].value)?;
+                let names: Vec<serde_json::Value> = t
+                    .columns
+                    .iter()
+                    .map(|c| serde_json::Value::String(c.name.clone()))
+                    .collect();
+                Ok(Some(super::Typed::new(
+                    string_lit(&crate::functions::dynamic::json_text(
+                        &serde_json::Value::Array(names),
+                    )),
+                    ScalarType::Dynamic,
+                )))
+            }
+            _ => Ok(None),
+        }
+    }
+}

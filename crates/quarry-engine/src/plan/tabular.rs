@@ -74,6 +74,7 @@ fn derived_name(e: &ast::Expr) -> Option<String> {
                         second.unwrap_or_default()
                     ))
                 }
+                "buildschema" => Some(format!("schema_{}", first.unwrap_or_default())),
                 "percentiles_array" | "percentilesw_array" => {
                     Some(format!("percentile_{}", first.unwrap_or_default()))
                 }
@@ -857,6 +858,18 @@ impl Planner<'_> {
     }
 
     fn extend(&mut self, t: Tabular, items: &[ast::NamedExpr], span: Span) -> PResult<Tabular> {
+        let saved = self.extend_input.replace(t.columns.clone());
+        let out = self.extend_items(t, items, span);
+        self.extend_input = saved;
+        out
+    }
+
+    fn extend_items(
+        &mut self,
+        t: Tabular,
+        items: &[ast::NamedExpr],
+        span: Span,
+    ) -> PResult<Tabular> {
         let mut cur = t;
         let taken: Vec<String> = cur.columns.iter().map(|c| c.name.clone()).collect();
         let names = names_for(items, &taken, "Column");
