@@ -373,33 +373,6 @@ pub const FUNCTIONS: &[Simple] = &[
     },
 ];
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn beta_inverse_matches_reference() {
-        let v = beta_inv_value(0.1, 10.0, 20.0).unwrap_or(0.0);
-        assert!((v - 0.226415022388749).abs() < 1e-9, "{v}");
-        assert!(beta_inv_value(1.5, 10.0, 20.0).is_none());
-        assert!(beta_inv_value(0.1, -1.0, 20.0).is_some_and(f64::is_nan));
-    }
-
-    #[test]
-    fn gzip_round_trip() {
-        let z = gzip(b"1234567890qwertyuiop").map(|b| b64(&b));
-        assert_eq!(
-            z.as_deref(),
-            Some("H4sIAAAAAAAA/wEUAOv/MTIzNDU2Nzg5MHF3ZXJ0eXVpb3A6m7f2FAAAAA==")
-        );
-        let z = zlib(b"1234567890qwertyuiop").map(|b| b64(&b));
-        assert_eq!(
-            z.as_deref(),
-            Some("eAEBFADr/zEyMzQ1Njc4OTBxd2VydHl1aW9wOAkGdw==")
-        );
-    }
-}
-
 /// `pack_all(ignore_null_empty, name1, dynamic1, name2, dynamic2, ...)` (the planner passes
 /// every column of the row): a bag of all columns; with `ignore_null_empty`, null values and
 /// empty strings are left out.
@@ -443,4 +416,31 @@ fn assert_kernel(args: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
         }
     }
     Ok(Arc::new(BooleanArray::from(vec![true; n])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn beta_inverse_matches_reference() {
+        let v = beta_inv_value(0.1, 10.0, 20.0).unwrap_or(0.0);
+        assert!((v - 0.226415022388749).abs() < 1e-9, "{v}");
+        assert!(beta_inv_value(1.5, 10.0, 20.0).is_none());
+        assert!(beta_inv_value(0.1, -1.0, 20.0).is_some_and(f64::is_nan));
+    }
+
+    #[test]
+    fn gzip_round_trip() {
+        let z = gzip(b"1234567890qwertyuiop").map(|b| b64(&b));
+        assert_eq!(
+            z.as_deref(),
+            Some("H4sIAAAAAAAA/wEUAOv/MTIzNDU2Nzg5MHF3ZXJ0eXVpb3A6m7f2FAAAAA==")
+        );
+        let z = zlib(b"1234567890qwertyuiop").map(|b| b64(&b));
+        assert_eq!(
+            z.as_deref(),
+            Some("eAEBFADr/zEyMzQ1Njc4OTBxd2VydHl1aW9wOAkGdw==")
+        );
+    }
 }
