@@ -1,6 +1,7 @@
 //! Comparing a result cell with a documented cell, normalising only formatting: number
 //! rendering, datetime rendering (`2017-05-14T00:00:00Z` vs `2017-05-14 00:00:00.0000000`),
-//! timespan rendering, boolean case, and JSON spacing/key order of dynamic values.
+//! timespan rendering, boolean case and `1`/`0`, `null` shown for a null non-string cell,
+//! newlines a Markdown table cannot show, and JSON spacing/key order/quoting of dynamic values.
 
 use quarry_engine::types::ScalarType;
 
@@ -86,17 +87,69 @@ fn parse_timespan(s: &str) -> Option<i128> {
     Some(if neg { -ns } else { ns })
 }
 
+/// The documented text of a dynamic value as JSON. Pages show dynamic values with `<br>`
+/// line breaks and pretty spacing, and some write single-quoted JSON (`['a','b']`,
+/// `{'a': 1}`); both are display forms of the same value.
+fn parse_documented_json(text: &str) -> Option<serde_json::Value> {
+    let t = text.replace("<br>", "\n");
+    if let Ok(v) = serde_json::from_str(&t) {
+        return Some(v);
+    }
+    if !t.contains('\'') {
+        return None;
+    }
+    // Single-quoted strings → double-quoted ones (a `"` inside is escaped).
+    let mut out = String::with_capacity(t.len());
+    let mut quote: Option<char> = None;
+    let mut chars = t.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                out.push('"');
+            }
+            (Some(q), c) if c == q => {
+                quote = None;
+                out.push('"');
+            }
+            (Some(_), '\\') => {
+                out.push('\\');
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            }
+            (Some('\''), '"') => out.push_str("\\\""),
+            _ => out.push(c),
+        }
+    }
+    serde_json::from_str(&out).ok()
+}
+
+/// Collapses runs of whitespace: a Markdown table cell cannot hold a line break, so pages show
+/// a multi-line string on one line.
+fn collapse_ws(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Whether our cell text (for a column of type `ty`) matches the documented cell.
 pub fn cells_match(ours: &str, expected: &str, ty: ScalarType) -> bool {
     let (o, e) = (ours.trim(), expected.trim());
     if o == e {
         return true;
     }
+    // Pages show a null cell of a non-string type as `null` or `(null)` (a Kusto string is
+    // never null).
+    if o.is_empty() && (e == "null" || e == "(null)") && !matches!(ty, ScalarType::String) {
+        return true;
+    }
     match ty {
         ScalarType::Int | ScalarType::Long | ScalarType::Real | ScalarType::Decimal => {
             matches!((parse_number(o), parse_number(e)), (Some(a), Some(b)) if numbers_equal(a, b))
         }
-        ScalarType::Bool => o.eq_ignore_ascii_case(e),
+        // Some pages (older Kusto.Explorer output) show bools as 1/0.
+        ScalarType::Bool => {
+            o.eq_ignore_ascii_case(e) || (o == "true" && e == "1") || (o == "false" && e == "0")
+        }
         ScalarType::DateTime => {
             match (
                 quarry_engine::datetime::parse_datetime(o),
@@ -113,17 +166,20 @@ pub fn cells_match(ours: &str, expected: &str, ty: ScalarType) -> bool {
         ScalarType::Dynamic => {
             match (
                 serde_json::from_str::<serde_json::Value>(o),
-                serde_json::from_str::<serde_json::Value>(e),
+                parse_documented_json(e),
             ) {
-                (Ok(a), Ok(b)) => json_equal(&a, &b),
+                (Ok(a), Some(b)) => json_equal(&a, &b),
                 // Docs show a dynamic string without its quotes.
-                (Ok(serde_json::Value::String(a)), Err(_)) => a == e,
+                (Ok(serde_json::Value::String(a)), None) => a == e,
                 _ => false,
             }
         }
-        ScalarType::String | ScalarType::Guid => {
-            o.eq_ignore_ascii_case(e) && ty == ScalarType::Guid
+        // Some pages show a string result JSON-quoted (`"1234"`).
+        ScalarType::String => {
+            (o.contains('\n') && collapse_ws(o) == collapse_ws(e))
+                || serde_json::to_string(o).is_ok_and(|q| q == e)
         }
+        ScalarType::Guid => o.eq_ignore_ascii_case(e),
     }
 }
 
@@ -152,6 +208,23 @@ mod tests {
             ScalarType::Dynamic
         ));
         assert!(!cells_match("abc", "ABC", ScalarType::String));
+        assert!(cells_match(
+            "[\"a\",1]",
+            "['a',<br>  1]",
+            ScalarType::Dynamic
+        ));
+        assert!(cells_match(
+            "{\"a\":\"x\\\"y\"}",
+            "{'a': 'x\"y'}",
+            ScalarType::Dynamic
+        ));
+        assert!(cells_match("true", "1", ScalarType::Bool));
+        assert!(!cells_match("true", "0", ScalarType::Bool));
+        assert!(cells_match("", "null", ScalarType::Long));
+        assert!(!cells_match("", "null", ScalarType::String));
+        assert!(cells_match("a\n  b", "a b", ScalarType::String));
+        assert!(!cells_match("a b", "a  b", ScalarType::String));
+        assert!(cells_match("ab", "\"ab\"", ScalarType::String));
         assert!(!cells_match("1", "2", ScalarType::Long));
     }
 }

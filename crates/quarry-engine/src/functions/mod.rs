@@ -1,5 +1,6 @@
 //! KQL functions that DataFusion has no exact equivalent for, as UDF kernels.
 
+pub mod aggs;
 pub mod arrays;
 pub mod bags;
 pub mod bin;
@@ -11,10 +12,13 @@ pub mod encoding;
 pub mod expand;
 pub mod fnargs;
 pub mod ip;
+pub mod kv;
 pub mod math;
+pub mod misc;
 pub mod parsing;
 pub mod registry;
 pub mod strings;
 pub mod text;
 pub mod timefns;
 pub mod udf;
+pub mod units;

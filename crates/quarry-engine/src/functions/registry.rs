@@ -19,8 +19,11 @@ pub struct Simple {
 }
 
 /// Every family's list; searched in order.
-fn families() -> [&'static [Simple]; 8] {
+fn families() -> [&'static [Simple]; 11] {
     [
+        super::aggs::FUNCTIONS,
+        super::units::FUNCTIONS,
+        super::misc::FUNCTIONS,
         super::arrays::FUNCTIONS,
         super::bags::FUNCTIONS,
         super::text::FUNCTIONS,

@@ -18,7 +18,7 @@ use std::ops::Not;
 use std::sync::Arc;
 
 /// A rewrite applied to an aggregate's result after aggregation (e.g. a cast back to the KQL type).
-type PostAggregate = fn(Expr) -> Expr;
+pub(super) type PostAggregate = Box<dyn Fn(Expr) -> Expr>;
 
 /// Aggregates collected while compiling one `summarize`: each is computed by the aggregate
 /// node under a hidden name, and the surrounding scalar expression refers to that name.
@@ -64,7 +64,7 @@ const AGGREGATES: &[&str] = &[
 ];
 
 pub(crate) fn is_aggregate(name: &str) -> bool {
-    AGGREGATES.contains(&name)
+    AGGREGATES.contains(&name) || super::aggs::EXTRA_AGGREGATES.contains(&name)
 }
 
 const SCALARS: &[&str] = &[
@@ -136,7 +136,9 @@ const SCALARS: &[&str] = &[
 fn arity(name: &str) -> (usize, usize) {
     match name {
         "now" => (0, 1),
-        "count" => (0, 0),
+        // `count(expr)` is accepted and counts rows like `count()` (summarize reference:
+        // `count(y)` over a null and a non-null y is 2).
+        "count" => (0, 1),
         "iff" | "iif" => (3, 3),
         "case" => (3, usize::MAX),
         "bin" | "floor" => (2, 2),
@@ -152,7 +154,7 @@ fn arity(name: &str) -> (usize, usize) {
         | "endofday" | "endofweek" | "endofmonth" | "endofyear" => (1, 2),
         "datetime_diff" | "datetime_add" | "replace_string" => (3, 3),
         "format_datetime" | "trim" | "trim_start" | "trim_end" | "sumif" | "avgif" | "minif"
-        | "maxif" | "percentile" => (2, 2),
+        | "maxif" => (2, 2),
         "dcount" | "round" => (1, 2),
         "dcountif" => (2, 3),
         "substring" | "split" => (2, 3),
@@ -210,6 +212,9 @@ impl Planner<'_> {
         };
         if fname == "column_ifexists" {
             return self.column_ifexists(args, row, span);
+        }
+        if let Some(t) = self.row_function(fname, args, row, span)? {
+            return Ok(t);
         }
         if fname == "ingestion_time" && args.is_empty() {
             // Files carry no ingestion time.
@@ -779,7 +784,11 @@ impl Planner<'_> {
                 Typed::new(f::round(args), T::Real)
             }
             "toscalar" => {
-                let t = self.tabular(a[0])?;
+                // `toscalar(2)`: a scalar argument is its own value (toscalar reference).
+                let t = match self.tabular(a[0]) {
+                    Err(e) if e.code == "KQL1032" => return self.scalar(a[0], row),
+                    other => other?,
+                };
                 let Some(first) = t.columns.first().cloned() else {
                     return err("KQL1038", "toscalar(): the subquery has no columns", span);
                 };
@@ -863,6 +872,14 @@ impl Planner<'_> {
                 span,
             );
         }
+        // A trailing `typeof(T)` (extract_json, percentile_tdigest, ...) converts the result.
+        let (args, target) = match args.split_last() {
+            Some((last, rest)) => match &last.value.kind {
+                ast::ExprKind::TypeOf(tn) => (rest, Some(tn.ty)),
+                _ => (args, None),
+            },
+            None => (args, None),
+        };
         let mut exprs = Vec::with_capacity(args.len());
         let mut types = Vec::with_capacity(args.len());
         for a in args {
@@ -877,10 +894,11 @@ impl Planner<'_> {
                 span,
             ))
         })?;
-        Ok(Typed::new(
-            udf::call(f.name, crate::types::arrow_type(ty), f.kernel, exprs),
-            ty,
-        ))
+        let e = udf::call(f.name, crate::types::arrow_type(ty), f.kernel, exprs);
+        Ok(match target {
+            Some(to) => Typed::new(convert::convert(e, ty, to), to),
+            None => Typed::new(e, ty),
+        })
     }
 
     fn check_regex(&self, e: &Expr, span: Span) -> PResult<()> {
@@ -1029,11 +1047,7 @@ impl Planner<'_> {
                     b = b.filter(cond(self, 1)?.and(x.expr.is_not_null()));
                 }
                 let e = b.build().map_err(bad)?;
-                (
-                    e,
-                    T::Dynamic,
-                    Some(dynamic::bag_merge_list_expr as fn(Expr) -> Expr),
-                )
+                (e, T::Dynamic, Some(Box::new(dynamic::bag_merge_list_expr)))
             }
             "make_list_with_nulls" => {
                 let x = self.scalar(a[0], row)?;
@@ -1045,7 +1059,14 @@ impl Planner<'_> {
                 (
                     agg::array_agg(item),
                     T::Dynamic,
-                    Some(dynamic::list_to_json_expr as fn(Expr) -> Expr),
+                    Some(Box::new(|e| {
+                        udf::call(
+                            "make_list_with_nulls_json",
+                            DataType::Utf8,
+                            crate::functions::aggs::list_with_nulls_to_json,
+                            vec![e],
+                        )
+                    })),
                 )
             }
             "countif" => {
@@ -1159,25 +1180,7 @@ impl Planner<'_> {
                 } else {
                     dynamic::list_to_json_expr
                 };
-                (e, T::Dynamic, Some(finish))
-            }
-            "percentile" => {
-                let x = self.scalar(a[0], row)?;
-                let p = self.scalar(a[1], row)?;
-                let pe = datafusion::logical_expr::binary_expr(
-                    cast(p.expr, DataType::Float64),
-                    datafusion::logical_expr::Operator::Divide,
-                    lit(100.0f64),
-                );
-                (
-                    agg::approx_percentile_cont(
-                        cast(x.expr, DataType::Float64).sort(true, false),
-                        pe,
-                        None,
-                    ),
-                    T::Real,
-                    None,
-                )
+                (e, T::Dynamic, Some(Box::new(finish)))
             }
             "arg_max" | "arg_min" => {
                 return err(
@@ -1188,13 +1191,16 @@ impl Planner<'_> {
                     span,
                 );
             }
-            other => {
-                return err(
-                    "KQL1002",
-                    format!("aggregate `{other}` is not implemented yet"),
-                    span,
-                );
-            }
+            other => match self.extra_aggregate(other, &a, row, span)? {
+                Some(t) => t,
+                None => {
+                    return err(
+                        "KQL1002",
+                        format!("aggregate `{other}` is not implemented yet"),
+                        span,
+                    );
+                }
+            },
         };
         let Some(collector) = self.agg.as_mut() else {
             return err("KQL1064", "aggregate outside summarize", span);

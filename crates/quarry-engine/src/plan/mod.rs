@@ -6,7 +6,9 @@
 //! as `dynamic` and `guid` share Arrow's Utf8, and result naming (`count_`, `dcount_X`,
 //! `Column1`) follows Kusto rather than DataFusion.
 
+mod aggs;
 mod calls;
+mod kv;
 mod operators;
 mod scalar;
 mod tabular;
@@ -99,6 +101,9 @@ pub(crate) struct Planner<'a> {
     agg: Option<calls::AggCollector>,
     /// The chart kind of the last `render` seen in the current statement.
     render: Option<String>,
+    /// The input columns of the `extend` being compiled: `pack_all()` packs those, not the
+    /// columns the same `extend` defines before it.
+    extend_input: Option<Vec<ColumnInfo>>,
 }
 
 impl<'a> Planner<'a> {
@@ -110,6 +115,7 @@ impl<'a> Planner<'a> {
             depth: 0,
             agg: None,
             render: None,
+            extend_input: None,
         }
     }
 

@@ -217,7 +217,11 @@ impl Planner<'_> {
         for (i, part) in spec.parts.iter().enumerate() {
             let last = i + 1 == n_parts;
             match part {
-                ParsePart::Wildcard(_) => re.push_str(if last { ".*" } else { ".*?" }),
+                // kind=regex: `*` and string columns are greedy `.*` (flags=U makes them lazy,
+                // parse reference's `flags=Ui` example); simple/relaxed match lazily.
+                ParsePart::Wildcard(_) => {
+                    re.push_str(if last || kind == "regex" { ".*" } else { ".*?" })
+                }
                 ParsePart::Literal { value, .. } => {
                     if kind == "regex" {
                         re.push_str(&format!("(?:{value})"));
@@ -228,17 +232,25 @@ impl Planner<'_> {
                 ParsePart::Column { name, ty } => {
                     let ty = ty.as_ref().map_or(ScalarType::String, |t| t.ty);
                     columns.push((name.name.clone(), ty, name.span));
-                    // Relaxed matching captures text and lets the conversion decide.
-                    let capture_ty = if kind == "relaxed" {
-                        ScalarType::String
+                    let string_like = !matches!(
+                        ty,
+                        ScalarType::Int
+                            | ScalarType::Long
+                            | ScalarType::Real
+                            | ScalarType::Decimal
+                            | ScalarType::Bool
+                            | ScalarType::Guid
+                    );
+                    let capture = if kind == "regex" && string_like {
+                        ".*".to_string()
+                    } else if kind == "relaxed" && !string_like {
+                        // Relaxed: a value of the type if there is one, else any text (which
+                        // then converts to null while the rest of the pattern still matches).
+                        format!("(?:{}|.*?)", capture_for(ty, last))
                     } else {
-                        ty
+                        capture_for(ty, last).to_string()
                     };
-                    re.push_str(&format!(
-                        "(?P<c{}>{})",
-                        columns.len(),
-                        capture_for(capture_ty, last)
-                    ));
+                    re.push_str(&format!("(?P<c{}>{})", columns.len(), capture));
                 }
             }
         }

@@ -579,6 +579,18 @@ impl Planner<'_> {
         } else {
             (l.expr, r.expr)
         };
+        if dop == Operator::Modulo && matches!(ty, T::Int | T::Long) {
+            // Kusto's integer `%` is the Euclidean remainder, never negative (numerical
+            // operators reference: -14 % 12 == 10, 14 % -12 == 2, -14 % -12 == 10).
+            let m = datafusion::functions::expr_fn::abs(re.clone());
+            let rem = binary_expr(le, Operator::Modulo, re);
+            let e = binary_expr(
+                binary_expr(rem, Operator::Plus, m.clone()),
+                Operator::Modulo,
+                m,
+            );
+            return Ok(Typed::new(e, ty));
+        }
         Ok(Typed::new(binary_expr(le, dop, re), ty))
     }
 

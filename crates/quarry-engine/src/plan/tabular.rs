@@ -64,7 +64,24 @@ fn derived_name(e: &ast::Expr) -> Option<String> {
             match f {
                 "bin" | "floor" | "bin_at" | "startofday" | "startofweek" | "startofmonth"
                 | "startofyear" => first,
-                "count" => Some("count_".into()),
+                // `count(y)` is named count_y (summarize reference), `count()` count_.
+                "count" => Some(format!("count_{}", first.unwrap_or_default())),
+                "covariance" | "covariancep" | "covarianceif" | "covariancepif" => {
+                    let second = args.get(1).and_then(|a| derived_name(&a.value));
+                    Some(format!(
+                        "{f}_{}_{}",
+                        first.unwrap_or_default(),
+                        second.unwrap_or_default()
+                    ))
+                }
+                "buildschema" => Some(format!("schema_{}", first.unwrap_or_default())),
+                "percentiles_array" | "percentilesw_array" => {
+                    Some(format!("percentile_{}", first.unwrap_or_default()))
+                }
+                // Named like an aggregate even outside summarize (percentile_tdigest reference).
+                "percentile_tdigest" | "percentiles_array_tdigest" => {
+                    Some(format!("{f}_{}", first.unwrap_or_default()))
+                }
                 "countif" => Some("countif_".into()),
                 "make_list" | "make_list_if" => Some(format!("list_{}", first.unwrap_or_default())),
                 "make_set" | "make_set_if" => Some(format!("set_{}", first.unwrap_or_default())),
@@ -121,6 +138,26 @@ fn names_for(items: &[ast::NamedExpr], taken: &[String], fallback_prefix: &str) 
         out.push(name);
     }
     out
+}
+
+/// The name `union withsource=...` gives an input: a table or let name, or the name given
+/// by a trailing `as` (`(range x from 1 to 5 step 1 | as T1)`).
+fn union_input_name(e: &ast::Expr) -> Option<String> {
+    match &e.kind {
+        ast::ExprKind::Name(id) => Some(id.name.clone()),
+        ast::ExprKind::Paren(inner) => union_input_name(inner),
+        ast::ExprKind::Pipe { op, .. } => match &op.kind {
+            ast::PipeOpKind::As(id) => Some(id.name.clone()),
+            _ => None,
+        },
+        ast::ExprKind::Call { name, .. } => Some(name.name.clone()),
+        _ => None,
+    }
+}
+
+/// See [`eval_constant`].
+pub(super) fn eval_constant_pub(e: &Expr) -> Option<ScalarValue> {
+    eval_constant(e)
 }
 
 /// Evaluates a constant expression at plan time (for `range` bounds, `take` counts...).
@@ -734,6 +771,7 @@ impl Planner<'_> {
             PipeOpKind::Parse(spec) => self.parse_op(t, spec, false, span),
             PipeOpKind::ParseWhere(spec) => self.parse_op(t, spec, true, span),
             PipeOpKind::Render(r) => self.render(t, r),
+            PipeOpKind::ParseKv(spec) => self.parse_kv(t, spec, span),
             PipeOpKind::Lookup { params, right, on } => self.lookup_op(t, params, right, on, span),
             PipeOpKind::Invoke(call) => self.invoke(t, call, span),
             PipeOpKind::Search(spec) => self.search_filter(t, spec, span),
@@ -820,6 +858,18 @@ impl Planner<'_> {
     }
 
     fn extend(&mut self, t: Tabular, items: &[ast::NamedExpr], span: Span) -> PResult<Tabular> {
+        let saved = self.extend_input.replace(t.columns.clone());
+        let out = self.extend_items(t, items, span);
+        self.extend_input = saved;
+        out
+    }
+
+    fn extend_items(
+        &mut self,
+        t: Tabular,
+        items: &[ast::NamedExpr],
+        span: Span,
+    ) -> PResult<Tabular> {
         let mut cur = t;
         let taken: Vec<String> = cur.columns.iter().map(|c| c.name.clone()).collect();
         let names = names_for(items, &taken, "Column");
@@ -888,6 +938,8 @@ impl Planner<'_> {
             });
         }
         // Aggregates, each compiled with a collector that hoists aggregate calls.
+        let expanded = super::aggs::expand_percentiles(aggregates);
+        let aggregates = expanded.as_slice();
         let agg_names = names_for(aggregates, &by_names, "Column");
         let saved = self.agg.replace(AggCollector::default());
         let mut post = Vec::new();
@@ -1083,35 +1135,58 @@ impl Planner<'_> {
                 }
                 continue;
             }
-            let name = match &te.kind {
-                ast::ExprKind::Name(id) => id.name.clone(),
-                _ => format!("union_arg{}", inputs.len()),
-            };
+            let name = union_input_name(te).unwrap_or_else(|| format!("union_arg{}", inputs.len()));
             inputs.push((name, self.tabular(te)?));
         }
         if inputs.is_empty() {
             return err("KQL1086", "union has no inputs", span);
         }
-        // Output columns: by name, in order of first appearance (Kusto's `kind=outer`).
+        // Output columns: by name, in order of first appearance (Kusto's `kind=outer`). A name
+        // that has different types in different inputs becomes one column per type, named
+        // `name_type` (made unique with a number: union reference, `x_long1`, `x_int`).
+        let all_names: Vec<String> = inputs
+            .iter()
+            .flat_map(|(_, t)| t.columns.iter().map(|c| c.name.clone()))
+            .collect();
+        let conflicting = |name: &str| {
+            let mut tys = inputs
+                .iter()
+                .flat_map(|(_, t)| t.columns.iter())
+                .filter(|c| c.name == name)
+                .map(|c| c.ty);
+            let first = tys.next();
+            tys.any(|t| Some(t) != first)
+        };
+        // (output column, source name)
         let mut cols: Vec<ColumnInfo> = Vec::new();
+        let mut sources: Vec<String> = Vec::new();
         for (_, t) in &inputs {
             for c in &t.columns {
-                match cols.iter().find(|x| x.name == c.name) {
-                    Some(x) if x.ty != c.ty => {
-                        return err(
-                            "KQL1087",
-                            format!(
-                                "union: column `{}` is {} in one input and {} in another",
-                                c.name,
-                                x.ty.name(),
-                                c.ty.name()
-                            ),
-                            span,
-                        );
-                    }
-                    Some(_) => {}
-                    None => cols.push(c.clone()),
+                if cols
+                    .iter()
+                    .zip(&sources)
+                    .any(|(x, src)| *src == c.name && x.ty == c.ty)
+                {
+                    continue;
                 }
+                let name = if conflicting(&c.name) {
+                    let base = format!("{}_{}", c.name, c.ty.name());
+                    let taken = |n: &str| {
+                        cols.iter().any(|x| x.name == n) || (all_names.iter().any(|x| x == n))
+                    };
+                    if taken(&base) {
+                        (1..)
+                            .map(|k| format!("{base}{k}"))
+                            .find(|n| !taken(n))
+                            .unwrap_or(base)
+                    } else {
+                        base
+                    }
+                } else {
+                    c.name.clone()
+                };
+                cols.push(ColumnInfo { name, ty: c.ty });
+                sources.push(c.name.clone());
             }
         }
         let mut plan: Option<LogicalPlanBuilder> = None;
@@ -1120,10 +1195,9 @@ impl Planner<'_> {
             if let Some(ws) = &withsource {
                 exprs.push(lit(name.clone()).alias(ws));
             }
-            for c in &cols {
-                if t.columns.iter().any(|x| x.name == c.name) {
-                    exprs
-                        .push(super::calls::cast(column(&c.name), arrow_type(c.ty)).alias(&c.name));
+            for (c, src) in cols.iter().zip(&sources) {
+                if t.columns.iter().any(|x| x.name == *src && x.ty == c.ty) {
+                    exprs.push(super::calls::cast(column(src), arrow_type(c.ty)).alias(&c.name));
                 } else {
                     exprs.push(
                         lit(ScalarValue::try_from(&arrow_type(c.ty))

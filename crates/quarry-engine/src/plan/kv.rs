@@ -1,0 +1,219 @@
+//! `parse-kv expr as (key: type, ...) [with (...)]` (extraction in `functions::kv`) and
+//! `project-by-names`-style helpers that only reshape columns.
+
+use super::scalar::{column, string_lit};
+use super::tabular::df_error;
+use super::{ColumnInfo, PResult, Planner, Tabular, err};
+use crate::functions::{convert, kv, udf};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::logical_expr::{Expr, LogicalPlanBuilder};
+use quarry_syntax::Span;
+use quarry_syntax::ast::{self, ScalarType};
+
+fn literal_text(e: &ast::Expr) -> Option<String> {
+    match &e.kind {
+        ast::ExprKind::Literal(ast::Literal::String(s)) => Some(s.clone()),
+        ast::ExprKind::Literal(ast::Literal::Bool(Some(b))) => Some(b.to_string()),
+        ast::ExprKind::Name(id) => Some(id.name.clone()),
+        _ => None,
+    }
+}
+
+impl Planner<'_> {
+    pub(super) fn parse_kv(
+        &mut self,
+        t: Tabular,
+        spec: &ast::ParseKv,
+        span: Span,
+    ) -> PResult<Tabular> {
+        let (mut pair, mut kvd, mut regex) = (None, None, None);
+        let (mut quotes, mut escapes, mut greedy) = (Vec::new(), Vec::new(), false);
+        for p in &spec.properties {
+            let Some(v) = literal_text(&p.value) else {
+                return err(
+                    "KQL1094",
+                    format!("parse-kv: `{}` must be a constant", p.name.name),
+                    p.value.span,
+                );
+            };
+            match p.name.name.as_str() {
+                "pair_delimiter" => pair = Some(v),
+                "kv_delimiter" => kvd = Some(v),
+                "quote" => quotes.push(v),
+                "escape" => escapes.push(v),
+                "greedy" => greedy = v == "true",
+                "regex" => {
+                    match regex::Regex::new(&v) {
+                        Ok(r) if r.captures_len() == 3 => {}
+                        Ok(_) => {
+                            return err(
+                                "KQL1094",
+                                "parse-kv: the regex must have exactly two capturing groups (key, value)",
+                                p.value.span,
+                            );
+                        }
+                        Err(e) => {
+                            return err(
+                                "KQL1035",
+                                format!(
+                                    "parse-kv: invalid regex: {}",
+                                    e.to_string().lines().last().unwrap_or("").trim()
+                                ),
+                                p.value.span,
+                            );
+                        }
+                    }
+                    regex = Some(v);
+                }
+                other => {
+                    return err(
+                        "KQL1094",
+                        format!("parse-kv: unknown property `{other}`"),
+                        p.name.span,
+                    );
+                }
+            }
+        }
+        if regex.is_none() && pair.is_some() != kvd.is_some() {
+            return err(
+                "KQL1094",
+                "parse-kv: give both pair_delimiter and kv_delimiter, or neither",
+                span,
+            );
+        }
+        let keys: Vec<String> = spec.keys.iter().map(|k| k.name.name.clone()).collect();
+        let config = kv::KvConfig::to_json(
+            pair.as_deref(),
+            kvd.as_deref(),
+            &quotes,
+            &escapes,
+            greedy,
+            regex.as_deref(),
+            &keys,
+        );
+        let source = self.string_operand(&spec.source, &t.columns)?;
+        let mut exprs: Vec<Expr> = Vec::new();
+        let mut cols: Vec<ColumnInfo> = Vec::new();
+        for c in &t.columns {
+            if keys.contains(&c.name) {
+                continue;
+            }
+            exprs.push(column(&c.name));
+            cols.push(c.clone());
+        }
+        for k in &spec.keys {
+            let text = udf::call(
+                "parse_kv_value",
+                DataType::Utf8,
+                kv::parse_kv_value,
+                vec![
+                    source.expr.clone(),
+                    string_lit(&config),
+                    string_lit(&k.name.name),
+                ],
+            );
+            let ty = k.ty.ty;
+            let value = if ty == ScalarType::String {
+                // Kusto strings are never null: a missing key is "".
+                datafusion::functions::expr_fn::coalesce(vec![text, string_lit("")])
+            } else {
+                convert::convert(text, ScalarType::String, ty)
+            };
+            exprs.push(value.alias(&k.name.name));
+            cols.push(ColumnInfo {
+                name: k.name.name.clone(),
+                ty,
+            });
+        }
+        let plan = LogicalPlanBuilder::from(t.plan)
+            .project(exprs)
+            .and_then(|b| b.build())
+            .map_err(|e| df_error(e, span))?;
+        Ok(Tabular {
+            plan,
+            columns: cols,
+        })
+    }
+}
+
+impl Planner<'_> {
+    /// Functions that read the row's schema or a tabular argument at plan time:
+    /// `pack_all([ignore_null_empty])` and `column_names_of(T)`. `None`: not one of them.
+    pub(super) fn row_function(
+        &mut self,
+        fname: &str,
+        args: &[ast::Arg],
+        row: &[ColumnInfo],
+        span: Span,
+    ) -> PResult<Option<super::Typed>> {
+        match fname {
+            "pack_all" => {
+                if args.len() > 1 {
+                    return err("KQL1020", "`pack_all` takes 0 to 1 argument(s)", span);
+                }
+                let ignore = match args.first() {
+                    Some(a) => {
+                        let v = self.scalar(&a.value, row)?;
+                        if v.ty != ScalarType::Bool {
+                            return err(
+                                "KQL1060",
+                                "`pack_all`: ignore_null_empty must be a bool",
+                                a.value.span,
+                            );
+                        }
+                        v.expr
+                    }
+                    None => datafusion::logical_expr::lit(false),
+                };
+                // Inside `extend`, the operator's input columns (when `row` extends them).
+                let packed: &[ColumnInfo] = match &self.extend_input {
+                    Some(input) if row.starts_with(input) => input,
+                    _ => row,
+                };
+                let packed = packed.to_vec();
+                let mut call_args = Vec::with_capacity(packed.len() * 2 + 1);
+                call_args.push(ignore);
+                for c in &packed {
+                    call_args.push(string_lit(&c.name));
+                    let v = column(&c.name);
+                    call_args.push(if c.ty == ScalarType::Dynamic {
+                        v
+                    } else {
+                        crate::functions::dynamic::to_dynamic_expr(v)
+                    });
+                }
+                Ok(Some(super::Typed::new(
+                    udf::call(
+                        "pack_all",
+                        DataType::Utf8,
+                        crate::functions::misc::pack_all,
+                        call_args,
+                    ),
+                    ScalarType::Dynamic,
+                )))
+            }
+            "column_names_of" => {
+                if args.len() != 1 {
+                    return err(
+                        "KQL1020",
+                        "`column_names_of` takes one tabular argument",
+                        span,
+                    );
+                }
+                let t = self.tabular(&args[0].value)?;
+                let names: Vec<serde_json::Value> = t
+                    .columns
+                    .iter()
+                    .map(|c| serde_json::Value::String(c.name.clone()))
+                    .collect();
+                Ok(Some(super::Typed::new(
+                    string_lit(&crate::functions::dynamic::json_text(
+                        &serde_json::Value::Array(names),
+                    )),
+                    ScalarType::Dynamic,
+                )))
+            }
+            _ => Ok(None),
+        }
+    }
+}
