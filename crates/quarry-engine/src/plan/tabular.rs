@@ -1092,38 +1092,41 @@ impl Planner<'_> {
         if inputs.is_empty() {
             return err("KQL1086", "union has no inputs", span);
         }
-        // Output columns: by name, in order of first appearance (Kusto's `kind=outer`).
-        let mut cols: Vec<ColumnInfo> = Vec::new();
+        // Output columns: by name, in order of first appearance (Kusto's `kind=outer`). A name
+        // with several types across the inputs gives one column per type, named with the type
+        // as suffix (`x_string`, `x_dynamic`), as the union operator reference says.
+        let mut seen: Vec<(String, Vec<ScalarType>)> = Vec::new();
         for (_, t) in &inputs {
             for c in &t.columns {
-                match cols.iter().find(|x| x.name == c.name) {
-                    Some(x) if x.ty != c.ty => {
-                        return err(
-                            "KQL1087",
-                            format!(
-                                "union: column `{}` is {} in one input and {} in another",
-                                c.name,
-                                x.ty.name(),
-                                c.ty.name()
-                            ),
-                            span,
-                        );
-                    }
+                match seen.iter_mut().find(|(n, _)| *n == c.name) {
+                    Some((_, tys)) if !tys.contains(&c.ty) => tys.push(c.ty),
                     Some(_) => {}
-                    None => cols.push(c.clone()),
+                    None => seen.push((c.name.clone(), vec![c.ty])),
                 }
             }
         }
+        // (source name, output column)
+        let mut out: Vec<(String, ColumnInfo)> = Vec::new();
+        for (n, tys) in &seen {
+            for ty in tys {
+                let name = if tys.len() > 1 {
+                    format!("{n}_{}", ty.name())
+                } else {
+                    n.clone()
+                };
+                out.push((n.clone(), ColumnInfo { name, ty: *ty }));
+            }
+        }
+        let mut cols: Vec<ColumnInfo> = out.iter().map(|(_, c)| c.clone()).collect();
         let mut plan: Option<LogicalPlanBuilder> = None;
         for (name, t) in inputs {
             let mut exprs: Vec<Expr> = Vec::new();
             if let Some(ws) = &withsource {
                 exprs.push(lit(name.clone()).alias(ws));
             }
-            for c in &cols {
-                if t.columns.iter().any(|x| x.name == c.name) {
-                    exprs
-                        .push(super::calls::cast(column(&c.name), arrow_type(c.ty)).alias(&c.name));
+            for (src, c) in &out {
+                if t.columns.iter().any(|x| x.name == *src && x.ty == c.ty) {
+                    exprs.push(super::calls::cast(column(src), arrow_type(c.ty)).alias(&c.name));
                 } else {
                     exprs.push(
                         lit(ScalarValue::try_from(&arrow_type(c.ty))
