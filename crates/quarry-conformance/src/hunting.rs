@@ -154,6 +154,14 @@ fn references(script: &ast::Script) -> Refs {
     r
 }
 
+/// The query text under a diagnostic's span, on one line and cut short, for the failures file.
+fn snippet(query: &str, span: quarry_syntax::Span) -> String {
+    let (a, b) = (span.start as usize, span.end as usize);
+    let text = query.get(a..b.max(a)).unwrap_or("");
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    one_line.chars().take(80).collect()
+}
+
 async fn plan_and_run(engine: Arc<Engine>, query: String) -> Result<(), (String, String)> {
     let options = PlanOptions {
         now_ns: 1_709_337_600_000_000_000,
@@ -164,7 +172,12 @@ async fn plan_and_run(engine: Arc<Engine>, query: String) -> Result<(), (String,
         Err(QueryError::Diagnostics(d)) => {
             let first = d
                 .first()
-                .map(|d| (format!("plan {}", d.code), d.message.clone()))
+                .map(|d| {
+                    (
+                        format!("plan {}", d.code),
+                        format!("{}\tat: {}", d.message, snippet(&query, d.span)),
+                    )
+                })
                 .unwrap_or_default();
             return Err(first);
         }
@@ -191,6 +204,9 @@ async fn plan_and_run(engine: Arc<Engine>, query: String) -> Result<(), (String,
 fn kind_of(stage: &str, message: &str) -> String {
     let m: String = message
         .lines()
+        .next()
+        .unwrap_or("")
+        .split('\t')
         .next()
         .unwrap_or("")
         .chars()
@@ -234,7 +250,12 @@ pub async fn run(args: &Args, text: &str) -> Vec<(&'static str, usize)> {
         if let Some(d) = result.diagnostics.first() {
             let k: String = d.message.chars().take(80).collect();
             *parse_kinds.entry(format!("{} {k}", d.code)).or_default() += 1;
-            failures.push(format!("{id}\tparse\t{}: {}", d.code, d.message));
+            failures.push(format!(
+                "{id}\tparse\t{}: {}\tat: {}",
+                d.code,
+                d.message,
+                snippet(&query, d.span)
+            ));
             continue;
         }
         parsed += 1;

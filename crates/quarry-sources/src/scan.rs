@@ -3,6 +3,7 @@
 use crate::error::{BadRowKind, SkipReport, SourceError};
 use crate::format::Format;
 use crate::json::{self, DocError, DocEvent, Flow};
+use crate::schemas::time_alias;
 use crate::types::ScalarType;
 use crate::values::{ColBuilder, Parsed, convert_json, convert_text, dynamic_from_text};
 use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, StringArray, new_null_array};
@@ -177,7 +178,12 @@ fn scan_csv(
     }
     let src = |cols: &[(String, ScalarType)]| -> Vec<(Option<usize>, ScalarType)> {
         cols.iter()
-            .map(|(n, t)| (index.get(n.as_bytes()).copied(), *t))
+            .map(|(n, t)| {
+                let i = index.get(n.as_bytes()).copied().or_else(|| {
+                    time_alias(spec.table, n).and_then(|a| index.get(a.as_bytes()).copied())
+                });
+                (i, *t)
+            })
             .collect()
     };
     let out_src = src(spec.out);
@@ -269,9 +275,14 @@ fn json_row<'r>(
     }
     spec.out
         .iter()
-        .map(|(n, t)| match row.get(n) {
-            Some(v) => convert_json(v, *t).map_err(|(k, m)| (k, format!("{n}: {m}"))),
-            None => convert_text("", *t),
+        .map(|(n, t)| {
+            match row
+                .get(n)
+                .or_else(|| time_alias(spec.table, n).and_then(|a| row.get(a)))
+            {
+                Some(v) => convert_json(v, *t).map_err(|(k, m)| (k, format!("{n}: {m}"))),
+                None => convert_text("", *t),
+            }
         })
         .collect()
 }
@@ -469,11 +480,15 @@ fn scan_parquet(
     };
     let builder = ParquetRecordBatchReaderBuilder::try_new(open(spec.path)?).map_err(perr)?;
     let file_schema = builder.schema().clone();
-    let mut roots: Vec<usize> = spec
-        .out
-        .iter()
-        .filter_map(|(n, _)| file_schema.index_of(n).ok())
-        .collect();
+    let mut roots: Vec<usize> =
+        spec.out
+            .iter()
+            .filter_map(|(n, _)| {
+                file_schema.index_of(n).ok().or_else(|| {
+                    time_alias(spec.table, n).and_then(|a| file_schema.index_of(a).ok())
+                })
+            })
+            .collect();
     roots.sort_unstable();
     roots.dedup();
     let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
@@ -502,7 +517,10 @@ fn scan_parquet(
         let mut cols = Vec::with_capacity(spec.out.len());
         for (i, (name, ty)) in spec.out.iter().enumerate() {
             let target = spec.schema.field(i).data_type();
-            let col = match batch.column_by_name(name) {
+            let col = match batch
+                .column_by_name(name)
+                .or_else(|| time_alias(spec.table, name).and_then(|a| batch.column_by_name(a)))
+            {
                 Some(a) => convert_parquet_column(a, *ty, target, &mut bad).map_err(|m| {
                     ScanEnd::Error(SourceError::at(spec.path, None, format!("{name}: {m}")))
                 })?,

@@ -2,7 +2,7 @@
 
 use crate::types::{ScalarType, field};
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 /// (table name, schema text) of every known table.
@@ -172,6 +172,28 @@ pub fn known_schema(table: &str) -> Option<SchemaRef> {
     registry().get(table).cloned()
 }
 
+/// The column a file's value for `column` of known table `table` is taken from when the file
+/// lacks `column` itself. Defender XDR tables as Sentinel stores them carry both `Timestamp`
+/// (Advanced Hunting's name) and `TimeGenerated` (Sentinel's), the same event time; an export
+/// from either product has only one, so each fills the other. Every other missing documented
+/// column reads as empty.
+pub fn time_alias(table: &str, column: &str) -> Option<&'static str> {
+    let other = match column {
+        "TimeGenerated" => "Timestamp",
+        "Timestamp" => "TimeGenerated",
+        _ => return None,
+    };
+    static BOTH: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    let both = BOTH.get_or_init(|| {
+        registry()
+            .iter()
+            .filter(|(_, s)| s.index_of("TimeGenerated").is_ok() && s.index_of("Timestamp").is_ok())
+            .map(|(n, _)| *n)
+            .collect()
+    });
+    both.contains(table).then_some(other)
+}
+
 /// Names of all known tables.
 pub fn known_tables() -> Vec<&'static str> {
     SCHEMA_TEXTS.iter().map(|(n, _)| *n).collect()
@@ -193,10 +215,25 @@ mod tests {
     #[test]
     fn device_logon_events_columns() {
         let s = known_schema("DeviceLogonEvents").expect("known");
-        assert_eq!(s.fields().len(), 48);
+        assert_eq!(s.fields().len(), 49);
         assert_eq!(s.field(0).name(), "Timestamp");
         assert_eq!(s.field(43).name(), "AdditionalFields");
         assert_eq!(s.field(47).name(), "InitiatingProcessRemoteSessionIP");
+        assert_eq!(s.field(48).name(), "TimeGenerated");
         assert!(known_schema("devicelogonevents").is_none());
+    }
+
+    #[test]
+    fn time_alias_only_for_tables_with_both_time_columns() {
+        assert_eq!(
+            time_alias("DeviceProcessEvents", "TimeGenerated"),
+            Some("Timestamp")
+        );
+        assert_eq!(
+            time_alias("EmailEvents", "Timestamp"),
+            Some("TimeGenerated")
+        );
+        assert_eq!(time_alias("SecurityEvent", "TimeGenerated"), None);
+        assert_eq!(time_alias("DeviceProcessEvents", "DeviceName"), None);
     }
 }

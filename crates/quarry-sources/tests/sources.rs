@@ -190,7 +190,7 @@ async fn csv_fixture_has_documented_types() {
     let b = b.expect("bind");
     assert!(b.notes.is_empty(), "{:?}", b.notes);
     let known = known_schema(T).expect("known");
-    assert_eq!(b.schema.fields().len(), 48);
+    assert_eq!(b.schema.fields().len(), 49);
     for (f, k) in b.schema.fields().iter().zip(known.fields()) {
         assert_eq!(f, k);
     }
@@ -254,7 +254,7 @@ async fn all_formats_give_the_same_rows() {
     assert_eq!(reference.len(), 200);
 
     let (pb, parquet) = read(g.parquet.clone()).await;
-    assert_eq!(pb.schema.fields().len(), 48);
+    assert_eq!(pb.schema.fields().len(), 49);
     assert_eq!(sorted(cells(&parquet, &cols)), reference, "parquet");
 
     let (_, jsonl_obj) = read(g.jsonl_obj.clone()).await;
@@ -289,7 +289,7 @@ async fn all_formats_give_the_same_rows() {
     let (eb, env) = read(g.envelope.clone()).await;
     assert_eq!(sorted(cells(&env, &cols)), as_string_literal, "envelope");
     // The envelope's MachineGroup is kept as an extra column after the documented ones.
-    assert_eq!(eb.schema.field(48).name(), "MachineGroup");
+    assert_eq!(eb.schema.field(49).name(), "MachineGroup");
     assert!(
         cells(&env, &["MachineGroup"])
             .iter()
@@ -486,8 +486,9 @@ async fn advanced_hunting_api_response_and_json_array() {
     );
     let (b, _) = bind(T, &[&api], false);
     let b = b.expect("bind");
-    assert_eq!(b.schema.field(48).name(), "Score");
-    assert_eq!(b.schema.field(48).data_type(), &DataType::Float64);
+    assert_eq!(b.schema.field(48).name(), "TimeGenerated");
+    assert_eq!(b.schema.field(49).name(), "Score");
+    assert_eq!(b.schema.field(49).data_type(), &DataType::Float64);
     let batches = read_all(T, &b).await.expect("read");
     assert_eq!(
         cells(
@@ -498,6 +499,11 @@ async fn advanced_hunting_api_response_and_json_array() {
             ["2024-03-01T10:00:13.115757Z", "pc1", "alice", "7", "1.5"],
             ["2024-03-01T11:00:00Z", "", "bob", "<null>", "2.0"]
         ]
+    );
+    // Sentinel's TimeGenerated, absent from the Advanced Hunting export, is its Timestamp.
+    assert_eq!(
+        cells(&batches, &["TimeGenerated"]),
+        [["2024-03-01T10:00:13.115757Z"], ["2024-03-01T11:00:00Z"]]
     );
     // Lower-case keys, on one line, for an unknown table: the declared types are used.
     let lower = write(

@@ -49,6 +49,13 @@ pub struct Ident {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Script {
     pub statements: Vec<Statement>,
+    /// Indices into `statements` where a new query block begins: a query statement followed,
+    /// without `;`, by a blank line and more text. Kusto's query editors (Azure Data Explorer
+    /// web UI, Kusto.Explorer, Log Analytics) treat blank-line separated blocks of one text as
+    /// separate queries; hunting-query files rely on it. Quarry accepts such a text as the
+    /// sequence of its blocks, each planned on its own (its `let`s do not reach later blocks).
+    /// Empty for texts that use `;` only.
+    pub block_starts: Vec<usize>,
     /// `declare query_parameters(...)` statements, in source order (normally one, first).
     pub declarations: Vec<DeclareQueryParameters>,
 }

@@ -667,6 +667,7 @@ impl<'a> Parser<'a> {
     fn parse_script(&mut self) -> Script {
         let mut statements = Vec::new();
         let mut declarations = Vec::new();
+        let mut block_starts = Vec::new();
         loop {
             while self.eat(&TokenKind::Semi) {}
             if self.at(&TokenKind::Eof) {
@@ -688,7 +689,10 @@ impl<'a> Parser<'a> {
             }
             match self.parse_statement() {
                 Ok(mut stmt) => {
-                    if !self.at(&TokenKind::Semi) && !self.at(&TokenKind::Eof) {
+                    let block_break = matches!(stmt, Statement::Query(_)) && self.at_block_break();
+                    if block_break {
+                        block_starts.push(statements.len() + 1);
+                    } else if !self.at(&TokenKind::Semi) && !self.at(&TokenKind::Eof) {
                         let what = match stmt {
                             Statement::Query(_) => "`|`, `;` or end of input",
                             _ => "`;` after the statement",
@@ -711,10 +715,36 @@ impl<'a> Parser<'a> {
                 self.bump();
             }
         }
+        block_starts.retain(|&i| i < statements.len());
         Script {
             statements,
             declarations,
+            block_starts,
         }
+    }
+
+    /// True at the top level when the current token starts a new query block: it is not `|`,
+    /// `;` or the end, and a blank line (only spaces) separates it from the previous token.
+    fn at_block_break(&self) -> bool {
+        if self.depth() != 0
+            || matches!(
+                self.kind(),
+                TokenKind::Pipe | TokenKind::Semi | TokenKind::Eof
+            )
+        {
+            return false;
+        }
+        let start = self.span().start as usize;
+        let Some(gap) = self.src.get(self.prev_end.min(start)..start) else {
+            return false;
+        };
+        // Lines wholly inside the gap: not the rest of the previous token's line (first part)
+        // nor the indentation before the current token (last part). Comments are in the gap.
+        let parts: Vec<&str> = gap.split('\n').collect();
+        parts.len() >= 3
+            && parts[1..parts.len() - 1]
+                .iter()
+                .any(|l| l.trim().is_empty())
     }
 
     fn parse_statement(&mut self) -> PResult<Statement> {
@@ -947,7 +977,7 @@ impl<'a> Parser<'a> {
         match self.kind() {
             TokenKind::Pipe | TokenKind::Semi | TokenKind::Eof | TokenKind::Comma => true,
             TokenKind::RParen | TokenKind::RBracket | TokenKind::RBrace => self.depth() < depth,
-            _ => false,
+            _ => depth == 0 && self.at_block_break(),
         }
     }
 

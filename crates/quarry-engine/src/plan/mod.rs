@@ -128,7 +128,12 @@ impl<'a> Planner<'a> {
         let mut out = Vec::new();
         let mut diags = Vec::new();
         let mut used_params = vec![false; options.params.len()];
-        for stmt in &script.statements {
+        for (i, stmt) in script.statements.iter().enumerate() {
+            if script.block_starts.contains(&i) {
+                // A new query block (blank-line separated, see `Script::block_starts`) is a
+                // query of its own: the `let`s of earlier blocks are out of scope.
+                self.scopes = vec![HashMap::new()];
+            }
             match stmt {
                 ast::Statement::Let(l) => {
                     let overridden = options

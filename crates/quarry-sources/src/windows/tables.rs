@@ -388,6 +388,7 @@ fn security_event(ev: &WinEvent, row: &mut Row<'_>) {
 
 fn device_logon(ev: &WinEvent, row: &mut Row<'_>) {
     row.t("Timestamp", ev.time_ns);
+    row.t("TimeGenerated", ev.time_ns);
     row.s("DeviceName", &ev.computer);
     row.s(
         "ActionType",
@@ -472,6 +473,7 @@ fn additional(ev: &WinEvent, names: &[&str]) -> String {
 
 fn device_process(ev: &WinEvent, row: &mut Row<'_>) {
     row.t("Timestamp", ev.time_ns);
+    row.t("TimeGenerated", ev.time_ns);
     row.s("DeviceName", &ev.computer);
     row.s("ActionType", "ProcessCreated");
     row.i("ReportId", ev.record_id);
@@ -581,6 +583,7 @@ fn device_process(ev: &WinEvent, row: &mut Row<'_>) {
 
 fn device_network(ev: &WinEvent, row: &mut Row<'_>) {
     row.t("Timestamp", ev.time_ns);
+    row.t("TimeGenerated", ev.time_ns);
     row.s("DeviceName", &ev.computer);
     row.i("ReportId", ev.record_id);
     let initiated = ev.str("Initiated").eq_ignore_ascii_case("true");

@@ -587,3 +587,28 @@ fn deep_nesting_shapes() {
         );
     }
 }
+
+/// Kusto's query editors run blank-line separated blocks of one text as separate queries;
+/// hunting-query files rely on it. A query statement followed by a blank line and more text
+/// (no `;`) ends its block; everything else still needs `;`.
+#[test]
+fn blank_line_separated_query_blocks() {
+    let src =
+        "let a = 1;\nT | where x == a\n\n// second\nU | take 1\n\n\nlet b = 2;\nV | where y == b";
+    let r = parse(src);
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    assert_eq!(r.script.statements.len(), 5);
+    assert_eq!(r.script.block_starts, vec![2, 3]);
+    // No blank line: a second query without `;` is an error, as in Kusto.
+    assert!(!parse("T | take 1\nU | take 1").diagnostics.is_empty());
+    // A comment line alone does not separate blocks.
+    assert!(!parse("T | take 1\n// c\nU").diagnostics.is_empty());
+    // A `let` must still end with `;`, blank line or not.
+    assert!(!parse("let a = 1\n\nT").diagnostics.is_empty());
+    // A blank line before `|` continues the pipeline; `;` texts have no blocks.
+    let r = parse("T\n\n| take 1;\n\nU");
+    assert!(r.diagnostics.is_empty());
+    assert!(r.script.block_starts.is_empty());
+    // Inside parentheses a blank line never ends anything.
+    assert!(!parse("T | where x in (\n\nU V)").diagnostics.is_empty());
+}
