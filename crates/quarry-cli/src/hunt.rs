@@ -66,6 +66,9 @@ pub struct HuntArgs {
     /// Do not print lint warnings about the rules before running them.
     #[arg(long)]
     pub no_lint: bool,
+    /// Let rules' `externaldata` read local files under this directory (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub allow_externaldata: Vec<PathBuf>,
 }
 
 /// A `Write` shared by the per-rule writers of one hunt.
@@ -515,6 +518,7 @@ pub async fn run(args: HuntArgs) -> ExitCode {
         let options = PlanOptions {
             now_ns: prepared.now_ns,
             params: prepared.params.clone(),
+            externaldata_roots: args.allow_externaldata.clone(),
         };
         let planned = match engine.plan(&prepared.text.text, &options) {
             Ok(p) if p.is_empty() => {

@@ -104,6 +104,10 @@ struct QueryArgs {
     /// Do not print lint warnings (QL codes) about the query before running it.
     #[arg(long)]
     no_lint: bool,
+    /// Let `externaldata` read local files under this directory (repeatable). URLs are
+    /// always refused: Quarry works offline.
+    #[arg(long, value_name = "DIR")]
+    allow_externaldata: Vec<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -232,7 +236,11 @@ async fn run_query(args: QueryArgs) -> ExitCode {
         Ok(e) => e,
         Err(e) => return fail(e),
     };
-    let options = PlanOptions { now_ns, params };
+    let options = PlanOptions {
+        now_ns,
+        params,
+        externaldata_roots: args.allow_externaldata.clone(),
+    };
     if !args.no_lint {
         lint::print_query_warnings(&source_name, &text);
     }

@@ -1684,3 +1684,77 @@ fn query_since_until_equal_a_where_on_the_time_column_and_stats_count_rows() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--since yesterday: not a datetime"));
 }
+
+#[test]
+fn externaldata_reads_only_local_files_under_allowed_directories() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let allowed = dir.path().join("lists");
+    std::fs::create_dir(&allowed).expect("mkdir");
+    let list = allowed.join("service-accounts.csv");
+    std::fs::write(
+        &list,
+        "Account,Owner\nsvc_backup,ops\n\"adm_x\",\"vendor, tool\"\n",
+    )
+    .expect("write");
+    let query = format!(
+        "let known = externaldata(Account: string, Owner: string) [@\"{}\"] with (format=\"csv\", ignoreFirstRecord=true);\n\
+         datatable(AccountName: string) [\"svc_backup\", \"svc_new\"] | where AccountName !in (known)",
+        list.display()
+    );
+    let allow = allowed.display().to_string();
+    let out = quarry(&[
+        "query",
+        "--no-lint",
+        &query,
+        "--allow-externaldata",
+        &allow,
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(ok_stdout(&out), "AccountName\nsvc_new\n");
+
+    // Not allowed: no flag, a file outside the allowed directory, a URL. Each names the span.
+    let out = quarry(&["query", "--no-lint", &query]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("error[KQL1100]") && err.contains("--allow-externaldata"),
+        "{err}"
+    );
+    let other = dir.path().join("other");
+    std::fs::create_dir(&other).expect("mkdir");
+    let out = quarry(&[
+        "query",
+        "--no-lint",
+        &query,
+        "--allow-externaldata",
+        &other.display().to_string(),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not under a directory allowed"));
+    let out = quarry(&[
+        "query",
+        "--no-lint",
+        "externaldata(x: string) [h@\"https://example.com/iocs.csv\"]",
+        "--allow-externaldata",
+        &allow,
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("from a URL is not supported"), "{err}");
+
+    // A value that does not convert is an error with file:line.
+    let out = quarry(&[
+        "query",
+        "--no-lint",
+        &format!(
+            "externaldata(Account: string, Count: long) [@\"{}\"]",
+            list.display()
+        ),
+        "--allow-externaldata",
+        &allow,
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("service-accounts.csv:1: column `Count`"),
+        "{err}"
+    );
+}

@@ -25,6 +25,7 @@ async fn run_query(query: String) -> Result<Outcome, String> {
     let options = PlanOptions {
         now_ns: chrono_now(),
         params: vec![],
+        ..Default::default()
     };
     let planned = match engine.plan(&query, &options) {
         Ok(p) => p,

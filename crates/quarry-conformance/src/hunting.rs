@@ -166,6 +166,7 @@ async fn plan_and_run(engine: Arc<Engine>, query: String) -> Result<(), (String,
     let options = PlanOptions {
         now_ns: 1_709_337_600_000_000_000,
         params: vec![],
+        ..Default::default()
     };
     let planned = match engine.plan(&query, &options) {
         Ok(p) => p,

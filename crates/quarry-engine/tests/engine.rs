@@ -103,6 +103,7 @@ pub async fn run_to_lines(engine: &Engine, query: &str) -> Result<Vec<String>, Q
     let options = PlanOptions {
         now_ns: quarry_engine::datetime::parse_datetime(NOW).unwrap(),
         params: vec![],
+        ..Default::default()
     };
     let planned = engine.plan(query, &options)?;
     let q = planned.last().expect("a query statement");

@@ -6,6 +6,7 @@
 mod bind;
 mod error;
 mod exec;
+pub mod external;
 mod format;
 mod json;
 mod scan;

@@ -8,6 +8,7 @@
 
 mod aggs;
 mod calls;
+mod external;
 mod kv;
 mod operators;
 mod scalar;
@@ -79,6 +80,9 @@ pub struct PlanOptions {
     pub now_ns: i64,
     /// Top-level `let` overrides from `--param NAME=VALUE`: name → KQL expression text.
     pub params: Vec<(String, String)>,
+    /// Directories `externaldata` may read files under (`--allow-externaldata DIR`); none by
+    /// default, so a query cannot read arbitrary local files unless the user says so.
+    pub externaldata_roots: Vec<std::path::PathBuf>,
 }
 
 /// One planned query statement.
@@ -104,6 +108,8 @@ pub(crate) struct Planner<'a> {
     /// The input columns of the `extend` being compiled: `pack_all()` packs those, not the
     /// columns the same `extend` defines before it.
     extend_input: Option<Vec<ColumnInfo>>,
+    /// Canonical directories `externaldata` may read under (from [`PlanOptions`]).
+    externaldata_roots: Vec<std::path::PathBuf>,
 }
 
 impl<'a> Planner<'a> {
@@ -116,6 +122,7 @@ impl<'a> Planner<'a> {
             agg: None,
             render: None,
             extend_input: None,
+            externaldata_roots: Vec::new(),
         }
     }
 
@@ -128,6 +135,11 @@ impl<'a> Planner<'a> {
         let mut out = Vec::new();
         let mut diags = Vec::new();
         let mut used_params = vec![false; options.params.len()];
+        self.externaldata_roots = options
+            .externaldata_roots
+            .iter()
+            .filter_map(|d| std::fs::canonicalize(d).ok())
+            .collect();
         for (i, stmt) in script.statements.iter().enumerate() {
             if script.block_starts.contains(&i) {
                 // A new query block (blank-line separated, see `Script::block_starts`) is a
@@ -336,9 +348,12 @@ impl<'a> Planner<'a> {
     fn value(&mut self, e: &ast::Expr) -> PResult<Value> {
         use ast::ExprKind as K;
         match &e.kind {
-            K::Pipe { .. } | K::Print(_) | K::Range { .. } | K::Datatable { .. } | K::Union(_) => {
-                Ok(Value::Table(self.tabular(e)?))
-            }
+            K::Pipe { .. }
+            | K::Print(_)
+            | K::Range { .. }
+            | K::Datatable { .. }
+            | K::Union(_)
+            | K::ExternalData(_) => Ok(Value::Table(self.tabular(e)?)),
             K::Paren(inner) => self.value(inner),
             K::Name(id) => match self.lookup(&id.name) {
                 Some(Binding::Table(t)) => Ok(Value::Table(t.clone())),

@@ -223,16 +223,17 @@ impl Planner<'_> {
                 e.span,
             ),
             K::Star => err("KQL1031", "`*` is not allowed here", e.span),
-            K::Pipe { .. } | K::Print(_) | K::Range { .. } | K::Datatable { .. } | K::Union(_) => {
-                err(
-                    "KQL1032",
-                    "a tabular expression is used where a scalar value is expected",
-                    e.span,
-                )
-                .map_err(|d| {
-                    Box::new(d.with_help("wrap it in toscalar(...) to use its first value"))
-                })
-            }
+            K::Pipe { .. }
+            | K::Print(_)
+            | K::Range { .. }
+            | K::Datatable { .. }
+            | K::Union(_)
+            | K::ExternalData(_) => err(
+                "KQL1032",
+                "a tabular expression is used where a scalar value is expected",
+                e.span,
+            )
+            .map_err(|d| Box::new(d.with_help("wrap it in toscalar(...) to use its first value"))),
             #[allow(unreachable_patterns)]
             _ => err(
                 "KQL1005",
@@ -704,9 +705,12 @@ impl Planner<'_> {
     pub(super) fn is_tabular(&self, e: &ast::Expr) -> bool {
         use ast::ExprKind as K;
         match &e.kind {
-            K::Pipe { .. } | K::Print(_) | K::Range { .. } | K::Datatable { .. } | K::Union(_) => {
-                true
-            }
+            K::Pipe { .. }
+            | K::Print(_)
+            | K::Range { .. }
+            | K::Datatable { .. }
+            | K::Union(_)
+            | K::ExternalData(_) => true,
             K::Paren(inner) => self.is_tabular(inner),
             K::Name(id) => match self.lookup(&id.name) {
                 Some(Binding::Table(_)) => true,

@@ -256,6 +256,7 @@ impl Planner<'_> {
                 step,
             } => self.range(c, from, to, step, e.span),
             K::Union(spec) => self.union(None, spec, e.span),
+            K::ExternalData(spec) => self.externaldata(spec, e.span),
             _ => {
                 let v = self.value(e)?;
                 match v {
