@@ -710,10 +710,22 @@ fn summary(results: &[Ran]) {
         "hunt summary: {run} rule(s) run, {skipped} skipped, {failed} failed, {alerts} alert(s)"
     );
     let width = results.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    // Counts right-aligned, so the titles after them line up.
+    let digits = results
+        .iter()
+        .filter_map(|r| match r.outcome {
+            Outcome::Alerts { emitted, .. } => Some(emitted.to_string().len()),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(1);
     for r in results {
         let what = match &r.outcome {
             Outcome::Alerts { emitted, .. } => {
-                format!("{emitted} alert{}", if *emitted == 1 { "" } else { "s" })
+                format!(
+                    "{emitted:>digits$} alert{}",
+                    if *emitted == 1 { " " } else { "s" }
+                )
             }
             Outcome::Skipped(why) => format!("skipped: {why}"),
             Outcome::Failed(why) => format!("FAILED: {}", why.lines().next().unwrap_or("")),
