@@ -64,6 +64,10 @@ fn derived_name(e: &ast::Expr) -> Option<String> {
             match f {
                 "bin" | "floor" | "bin_at" | "startofday" | "startofweek" | "startofmonth"
                 | "startofyear" => first,
+                // Conversions keep their argument's name (`by tostring(Props.Country)` is
+                // `Props_Country`), as Kusto names them.
+                "tostring" | "toint" | "tolong" | "todouble" | "toreal" | "todecimal" | "tobool"
+                | "toboolean" | "todatetime" | "totimespan" | "toguid" => first,
                 // `count(y)` is named count_y (summarize reference), `count()` count_.
                 "count" => Some(format!("count_{}", first.unwrap_or_default())),
                 "covariance" | "covariancep" | "covarianceif" | "covariancepif" => {
