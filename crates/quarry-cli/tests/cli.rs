@@ -1758,3 +1758,36 @@ fn externaldata_reads_only_local_files_under_allowed_directories() {
         "{err}"
     );
 }
+
+/// Every rule of a hunt scans the bound files again; a bad row is still counted once.
+#[test]
+fn hunt_counts_each_skipped_row_once_however_many_rules_read_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sample =
+        std::fs::read_to_string(repo().join("examples/DeviceLogonEvents.csv")).expect("sample");
+    let mut lines: Vec<&str> = sample.lines().take(30).collect();
+    lines.insert(5, "broken,row");
+    lines.insert(9, "another,broken,row");
+    let path = dir.path().join("dirty.csv");
+    std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+    let binding = format!("DeviceLogonEvents={}", path.display());
+    let out = quarry(&[
+        "hunt",
+        "--table",
+        &binding,
+        "--skip-bad-rows",
+        "--since",
+        "2000-01-01",
+        "--until",
+        "2100-01-01",
+        "--format",
+        "csv",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("4 rule(s) run"), "{err}");
+    assert!(
+        err.contains("skipped 2 wrong number of fields row(s)")
+            && err.contains("skipped 2 bad row(s) in total"),
+        "{err}"
+    );
+}

@@ -1,7 +1,7 @@
 //! Errors, read options and the shared report of a run's reading: skipped rows, notes, and
 //! per-file statistics (for `--stats` and the progress bar).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -110,7 +110,9 @@ pub struct SkipCount {
 
 #[derive(Debug, Default)]
 struct SkipState {
-    counts: BTreeMap<(PathBuf, BadRowKind), (u64, u64)>,
+    /// The distinct skipped lines per (file, kind): a file scanned several times (one scan per
+    /// rule of a hunt, a self-join) still counts each bad row once.
+    counts: BTreeMap<(PathBuf, BadRowKind), BTreeSet<u64>>,
     notes: Vec<String>,
     stats: BTreeMap<(String, PathBuf), FileStats>,
 }
@@ -135,15 +137,13 @@ impl SkipReport {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Count one skipped row.
+    /// Count one skipped row (once, however many times its file is scanned).
     pub fn record(&self, file: &Path, kind: BadRowKind, line: u64) {
         let mut st = self.lock();
-        let e = st
-            .counts
+        st.counts
             .entry((file.to_path_buf(), kind))
-            .or_insert((0, line));
-        e.0 += 1;
-        e.1 = e.1.min(line);
+            .or_default()
+            .insert(line);
     }
 
     /// Add a note (deduplicated).
@@ -160,11 +160,11 @@ impl SkipReport {
         self.lock()
             .counts
             .iter()
-            .map(|((file, kind), (count, first_line))| SkipCount {
+            .map(|((file, kind), lines)| SkipCount {
                 file: file.clone(),
                 kind: *kind,
-                count: *count,
-                first_line: *first_line,
+                count: lines.len() as u64,
+                first_line: lines.first().copied().unwrap_or(0),
             })
             .collect()
     }
@@ -176,7 +176,7 @@ impl SkipReport {
 
     /// Total number of skipped rows.
     pub fn total(&self) -> u64 {
-        self.lock().counts.values().map(|(c, _)| c).sum()
+        self.lock().counts.values().map(|l| l.len() as u64).sum()
     }
 
     /// Rows built so far by a reader (cheap; called per batch).
@@ -213,7 +213,7 @@ impl SkipReport {
                     .counts
                     .iter()
                     .filter(|((p, _), _)| *p == f.file)
-                    .map(|(_, (c, _))| *c)
+                    .map(|(_, lines)| lines.len() as u64)
                     .sum();
                 FileStats {
                     skipped,

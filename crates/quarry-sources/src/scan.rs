@@ -88,7 +88,7 @@ impl<'a, 'e> Sink<'a, 'e> {
             Err(ScanEnd::Error(SourceError::at(
                 self.spec.path,
                 Some(line),
-                format!("{kind}: {msg} (use the skip-bad-rows option to skip such rows)"),
+                format!("{kind}: {msg} (--skip-bad-rows skips such rows and counts them)"),
             )))
         }
     }

@@ -66,8 +66,8 @@ fn derived_name(e: &ast::Expr) -> Option<String> {
                 | "startofyear" => first,
                 // Conversions keep their argument's name (`by tostring(Props.Country)` is
                 // `Props_Country`), as Kusto names them.
-                "tostring" | "toint" | "tolong" | "todouble" | "toreal" | "todecimal" | "tobool"
-                | "toboolean" | "todatetime" | "totimespan" | "toguid" => first,
+                "tostring" | "toint" | "tolong" | "todouble" | "toreal" | "todecimal"
+                | "tobool" | "toboolean" | "todatetime" | "totimespan" | "toguid" => first,
                 // `count(y)` is named count_y (summarize reference), `count()` count_.
                 "count" => Some(format!("count_{}", first.unwrap_or_default())),
                 "covariance" | "covariancep" | "covarianceif" | "covariancepif" => {

@@ -104,7 +104,7 @@ pub(crate) fn scan(
                             path,
                             None,
                             format!(
-                                "{} {location}: {message} (use the skip-bad-rows option to skip unreadable records)",
+                                "{} {location}: {message} (--skip-bad-rows skips unreadable records and counts them)",
                                 format.name()
                             ),
                         )));
