@@ -400,6 +400,20 @@ fn params_override_lets_with_type_checks() {
         err.contains("Lookback") && err.contains("timespan"),
         "{err}"
     );
+    // ... reported once: the lets that use the bad parameter do not add "unknown name" errors.
+    let out = quarry(&[
+        "query",
+        "--no-lint",
+        "-f",
+        RULE,
+        "--table",
+        &binding,
+        "--param",
+        "CaseSensitive=maybe",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("error[").count(), 1, "{err}");
+    assert!(err.contains("`maybe` is not a valid bool value"), "{err}");
     let out = quarry(&[
         "query", "-f", RULE, "--table", &binding, "--param", "Nope=1",
     ]);

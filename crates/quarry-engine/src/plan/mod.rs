@@ -69,6 +69,12 @@ enum Value {
 
 pub type PResult<T> = Result<T, Box<Diagnostic>>;
 
+/// An "unknown name" error about a `let` that already failed: it would only repeat that
+/// failure, so it is not reported again.
+fn is_follow_on(d: &Diagnostic, failed_lets: &[String]) -> bool {
+    d.code == "KQL1001" && failed_lets.iter().any(|n| d.message.contains(n.as_str()))
+}
+
 pub(crate) fn err<T>(code: &str, message: impl Into<String>, span: Span) -> PResult<T> {
     Err(Box::new(Diagnostic::error(code, message, span)))
 }
@@ -140,6 +146,7 @@ impl<'a> Planner<'a> {
             .iter()
             .filter_map(|d| std::fs::canonicalize(d).ok())
             .collect();
+        let mut failed_lets: Vec<String> = Vec::new();
         for (i, stmt) in script.statements.iter().enumerate() {
             if script.block_starts.contains(&i) {
                 // A new query block (blank-line separated, see `Script::block_starts`) is a
@@ -160,7 +167,10 @@ impl<'a> Planner<'a> {
                         None => self.bind_let(l),
                     };
                     if let Err(d) = result {
-                        diags.push(*d);
+                        if !is_follow_on(&d, &failed_lets) {
+                            diags.push(*d);
+                        }
+                        failed_lets.push(format!("`{}`", l.name.name));
                     }
                 }
                 ast::Statement::Set { .. } => {}
@@ -171,6 +181,11 @@ impl<'a> Planner<'a> {
                         span: e.span,
                         render: self.render.take(),
                     }),
+                    // A use of a `let` that already failed would only repeat that error as
+                    // "unknown name": report the cause once.
+                    Err(d)
+                        if d.code == "KQL1001"
+                            && failed_lets.iter().any(|n| d.message.contains(n.as_str())) => {}
                     Err(d) => diags.push(*d),
                 },
             }
