@@ -151,10 +151,18 @@ fn main() -> ExitCode {
                 }
                 ExitCode::SUCCESS
             }
-            None => fail(format!(
-                "unknown table {table} (known: {})",
-                quarry_sources::schemas::known_tables().join(", ")
-            )),
+            None => {
+                let known = quarry_sources::schemas::known_tables();
+                match quarry_engine::suggest::closest(&table, known.iter().copied()) {
+                    Some(c) => fail(format!(
+                        "unknown table {table}: did you mean {c}? (`quarry tables` lists them)"
+                    )),
+                    None => fail(format!(
+                        "unknown table {table} (known: {})",
+                        known.join(", ")
+                    )),
+                }
+            }
         },
     }
 }

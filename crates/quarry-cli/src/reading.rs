@@ -23,10 +23,29 @@ pub fn parse_bindings(tables: &[String]) -> Result<Vec<(String, Vec<String>)>, S
         }
         match bindings.iter_mut().find(|(n, _)| n == name) {
             Some((_, paths)) => paths.push(path.to_string()),
-            None => bindings.push((name.to_string(), vec![path.to_string()])),
+            None => {
+                if let Some(note) = unknown_table_note(name) {
+                    eprintln!("note: {note}");
+                }
+                bindings.push((name.to_string(), vec![path.to_string()]))
+            }
         }
     }
     Ok(bindings)
+}
+
+/// A note for a bound name that is not a known table but looks like one (a typo, or the wrong
+/// case: table names are case-sensitive), since the query will then not find the known table.
+fn unknown_table_note(name: &str) -> Option<String> {
+    let known = quarry_sources::schemas::known_tables();
+    if known.contains(&name) {
+        return None;
+    }
+    let close = quarry_engine::suggest::closest(name, known.iter().copied())?;
+    Some(format!(
+        "--table {name}: not a known table (names are case-sensitive); did you mean {close}? \
+         Its columns are inferred from the files"
+    ))
 }
 
 /// A datetime flag (`--since`, `--until`, `--now`) in ns since the epoch.

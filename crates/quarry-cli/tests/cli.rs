@@ -1805,3 +1805,25 @@ fn hunt_counts_each_skipped_row_once_however_many_rules_read_it() {
         "{err}"
     );
 }
+
+/// A known table bound under a mistyped name: the note and the error point at the binding.
+#[test]
+fn mistyped_table_bindings_are_pointed_out() {
+    let out = quarry(&[
+        "query",
+        "--no-lint",
+        "DeviceLogonEvents | count",
+        "--table",
+        "DeviceLogonEvent=examples/DeviceLogonEvents.csv",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("note: --table DeviceLogonEvent: not a known table"),
+        "{err}"
+    );
+    assert!(err.contains("use --table DeviceLogonEvents=PATH"), "{err}");
+    let out = quarry(&["schema", "DeviceLogonEvent"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("did you mean DeviceLogonEvents?"), "{err}");
+}

@@ -295,8 +295,24 @@ impl Planner<'_> {
                 .names()
                 .chain(lets.iter().map(String::as_str))
                 .collect();
+            let bound_look_alike = self
+                .catalog
+                .names()
+                .find(|n| crate::suggest::closest(&id.name, [*n]).is_some());
             d.help = Some(
                 match crate::suggest::closest(&id.name, names.iter().copied()) {
+                    // A known table the user bound under a mistyped name: fix the binding,
+                    // not the query.
+                    Some(c)
+                        if quarry_sources::schemas::known_schema(&id.name).is_some()
+                            && bound_look_alike == Some(c) =>
+                    {
+                        format!(
+                            "`{}` is a known table; the files are bound as `{c}`: \
+                             use --table {}=PATH",
+                            id.name, id.name
+                        )
+                    }
                     Some(c) => format!("did you mean `{c}`?"),
                     None if self.catalog.names().next().is_none() => {
                         format!("bind it to files with --table {}=PATH", id.name)
