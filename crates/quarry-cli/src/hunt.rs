@@ -668,7 +668,7 @@ async fn outside_window(
 }
 
 /// min and max of a table's time column.
-async fn data_range(engine: &Engine, table: &str, col: &str) -> Option<(i64, i64)> {
+pub(crate) async fn data_range(engine: &Engine, table: &str, col: &str) -> Option<(i64, i64)> {
     let q = format!("['{table}'] | summarize lo = min(['{col}']), hi = max(['{col}'])");
     let planned = engine.plan(&q, &PlanOptions::default()).ok()?;
     let q = planned.first()?;

@@ -227,6 +227,8 @@ async fn run_query(args: QueryArgs) -> ExitCode {
     };
     let mut catalog = Catalog::new();
     let mut files = Vec::new();
+    // (table, its time column), for the note on `ago()` over old evidence.
+    let mut time_columns: Vec<(String, String)> = Vec::new();
     for (name, paths) in &bindings {
         match quarry_sources::bind_table(name, paths, &read_options, report.clone()) {
             Ok(bound) => {
@@ -234,6 +236,12 @@ async fn run_query(args: QueryArgs) -> ExitCode {
                     eprintln!("note: {note}");
                 }
                 files.extend(bound.files.iter().cloned());
+                if let Some(col) = ["TimeGenerated", "Timestamp"]
+                    .into_iter()
+                    .find(|c| bound.schema.field_with_name(c).is_ok())
+                {
+                    time_columns.push((name.clone(), col.to_string()));
+                }
                 catalog.register(name, bound.provider);
             }
             Err(e) => return fail(format!("--table {name}: {e}")),
@@ -268,28 +276,65 @@ async fn run_query(args: QueryArgs) -> ExitCode {
     }
 
     let progress = reading::ProgressDisplay::start(&report, &files, !args.no_progress);
-    let status = write_results(&engine, &planned, &args).await;
+    let (status, last_rows) = write_results(&engine, &planned, &args).await;
     progress.finish();
     reading::print_report(&report, args.stats);
+    // A query that counts back from the wall clock over old evidence finds nothing: say so,
+    // rather than let an empty (or all-zero) answer look like a clean bill of health.
+    if args.now.is_none() && last_rows <= 1 && uses_wall_clock(&text) {
+        old_evidence_note(&engine, &time_columns, now_ns).await;
+    }
     status
 }
 
+/// Whether the query calls `ago()` or `now()` (outside comments and strings).
+fn uses_wall_clock(text: &str) -> bool {
+    let lexed = quarry_syntax::lexer::lex(text);
+    lexed.tokens.windows(2).any(|w| {
+        matches!(&w[0].kind, quarry_syntax::lexer::TokenKind::Ident(n) if n == "ago" || n == "now")
+            && matches!(w[1].kind, quarry_syntax::lexer::TokenKind::LParen)
+    })
+}
+
+/// Notes each bound table whose newest row is more than a day older than `now()`.
+async fn old_evidence_note(engine: &Engine, time_columns: &[(String, String)], now_ns: i64) {
+    const DAY_NS: i64 = 86_400_000_000_000;
+    for (table, col) in time_columns {
+        if let Some((lo, hi)) = hunt::data_range(engine, table, col).await
+            && hi < now_ns - DAY_NS
+        {
+            let next_day = (hi / DAY_NS + 1) * DAY_NS;
+            eprintln!(
+                "note: the query uses ago()/now(), which count back from the wall clock ({}), \
+                 but {table}'s {col} spans {} .. {}: to hunt over that evidence, add --now {}",
+                quarry_rules::window::iso(now_ns - now_ns.rem_euclid(1_000_000_000)),
+                quarry_rules::window::iso(lo),
+                quarry_rules::window::iso(hi),
+                quarry_rules::window::iso(next_day)
+            );
+        }
+    }
+}
+
 /// Runs each planned statement and writes its results; stops at the first failure.
+/// Also returns the number of rows of the last statement.
 async fn write_results(
     engine: &Engine,
     planned: &[quarry_engine::PlannedQuery],
     args: &QueryArgs,
-) -> ExitCode {
+) -> (ExitCode, usize) {
     let mut status = ExitCode::SUCCESS;
+    let mut rows = 0usize;
     for (i, q) in planned.iter().enumerate() {
+        rows = 0;
         let out: Box<dyn Write> = match &args.output {
             Some(path) if i == 0 => match std::fs::File::create(path) {
                 Ok(f) => Box::new(f),
-                Err(e) => return fail(format!("cannot create {}: {e}", path.display())),
+                Err(e) => return (fail(format!("cannot create {}: {e}", path.display())), rows),
             },
             Some(path) => match std::fs::OpenOptions::new().append(true).open(path) {
                 Ok(f) => Box::new(f),
-                Err(e) => return fail(format!("cannot open {}: {e}", path.display())),
+                Err(e) => return (fail(format!("cannot open {}: {e}", path.display())), rows),
             },
             None => Box::new(std::io::stdout()),
         };
@@ -309,9 +354,10 @@ async fn write_results(
         while let Some(batch) = stream.next().await {
             match batch {
                 Ok(b) => {
+                    rows += b.num_rows();
                     if let Err(e) = writer.write_batch(&b) {
                         if e.kind() == std::io::ErrorKind::BrokenPipe {
-                            return ExitCode::SUCCESS;
+                            return (ExitCode::SUCCESS, rows);
                         }
                         status = fail(format!("cannot write results: {e}"));
                         failed = true;
@@ -336,5 +382,5 @@ async fn write_results(
         }
     }
 
-    status
+    (status, rows)
 }

@@ -1827,3 +1827,39 @@ fn mistyped_table_bindings_are_pointed_out() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("did you mean DeviceLogonEvents?"), "{err}");
 }
+
+/// `ago()` over old evidence: an empty answer comes with a note that says why and what to do.
+#[test]
+fn query_notes_when_ago_counts_back_from_a_clock_past_the_evidence() {
+    let binding = format!("SecurityEvent={}", data("hayabusa-sample-evtx"));
+    let q = "SecurityEvent | where TimeGenerated > ago(7d) | count";
+    let out = quarry(&[
+        "query",
+        "--no-lint",
+        q,
+        "--table",
+        &binding,
+        "--format",
+        "csv",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(ok_stdout(&out), "Count\n0\n");
+    assert!(
+        err.contains("note: the query uses ago()/now()")
+            && err.contains("add --now 2023-09-26T00:00:00Z"),
+        "{err}"
+    );
+    let out = quarry(&[
+        "query",
+        "--no-lint",
+        q,
+        "--table",
+        &binding,
+        "--format",
+        "csv",
+        "--now",
+        "2023-09-26",
+    ]);
+    assert_eq!(ok_stdout(&out), "Count\n16\n");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("note:"));
+}
