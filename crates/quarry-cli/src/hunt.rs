@@ -66,6 +66,9 @@ pub struct HuntArgs {
     /// Do not print lint warnings about the rules before running them.
     #[arg(long)]
     pub no_lint: bool,
+    /// Print per-file statistics on stderr at the end (rows, skipped rows, scans, reader time).
+    #[arg(long)]
+    pub stats: bool,
     /// Let rules' `externaldata` read local files under this directory (repeatable).
     #[arg(long, value_name = "DIR")]
     pub allow_externaldata: Vec<PathBuf>,
@@ -614,7 +617,7 @@ pub async fn run(args: HuntArgs) -> ExitCode {
         return fail(format!("cannot write alerts: {e}"));
     }
     summary(&results);
-    crate::reading::print_report(&report, false);
+    crate::reading::print_report(&report, args.stats);
     if results
         .iter()
         .any(|r| matches!(r.outcome, Outcome::Failed(_)))
