@@ -219,11 +219,16 @@ fn scan_csv(
             } else {
                 BadRowKind::WrongFieldCount
             };
-            sink.bad(
-                kind,
-                line,
-                &format!("expected {nfields} fields, found {}", rec.len()),
-            )?;
+            let msg = if multiline {
+                format!(
+                    "expected {nfields} fields, found {}: an unbalanced quote joined the \
+                     following line(s) into this record",
+                    rec.len()
+                )
+            } else {
+                format!("expected {nfields} fields, found {}", rec.len())
+            };
+            sink.bad(kind, line, &msg)?;
             continue;
         }
         let field = |i: usize| -> Result<&str, (BadRowKind, String)> {

@@ -368,7 +368,8 @@ async fn broken_csv_quoting_and_broken_json_documents() {
         .expect_err("broken")
         .to_string();
     assert!(
-        err.contains(&format!("{}:3: broken quoting", p.display())),
+        err.contains(&format!("{}:3: broken quoting", p.display()))
+            && err.contains("an unbalanced quote joined the following line(s)"),
         "{err}"
     );
     let (b, report) = bind(T, &[&p], true);
