@@ -20,5 +20,6 @@ pub mod registry;
 pub mod strings;
 pub mod text;
 pub mod timefns;
+pub mod tz;
 pub mod udf;
 pub mod units;
