@@ -155,6 +155,11 @@ fn union_input_name(e: &ast::Expr) -> Option<String> {
     }
 }
 
+/// See [`glob`].
+pub(super) fn glob_pub(pattern: &str, name: &str) -> bool {
+    glob(pattern, name)
+}
+
 /// See [`eval_constant`].
 pub(super) fn eval_constant_pub(e: &Expr) -> Option<ScalarValue> {
     eval_constant(e)
@@ -772,6 +777,7 @@ impl Planner<'_> {
             PipeOpKind::ParseWhere(spec) => self.parse_op(t, spec, true, span),
             PipeOpKind::Render(r) => self.render(t, r),
             PipeOpKind::ParseKv(spec) => self.parse_kv(t, spec, span),
+            PipeOpKind::ProjectByNames(items) => self.project_by_names(t, items, span),
             PipeOpKind::Lookup { params, right, on } => self.lookup_op(t, params, right, on, span),
             PipeOpKind::Invoke(call) => self.invoke(t, call, span),
             PipeOpKind::Search(spec) => self.search_filter(t, spec, span),

@@ -587,3 +587,12 @@ fn deep_nesting_shapes() {
         );
     }
 }
+
+#[test]
+fn project_by_names_takes_a_list_of_expressions() {
+    let d = dump(r#"T | project-by-names "C*", dynamic(["a", "b"]), column_names_of(S)"#);
+    assert!(d.contains("(project-by-names "), "{d}");
+    assert!(d.contains("C*"), "{d}");
+    assert!(d.contains("column_names_of"), "{d}");
+    assert!(!parse("T | project-by-names").diagnostics.is_empty());
+}
