@@ -17,6 +17,7 @@ pub mod math;
 pub mod misc;
 pub mod parsing;
 pub mod registry;
+pub mod serial;
 pub mod strings;
 pub mod text;
 pub mod timefns;

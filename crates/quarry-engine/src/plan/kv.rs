@@ -146,6 +146,9 @@ impl Planner<'_> {
         row: &[ColumnInfo],
         span: Span,
     ) -> PResult<Option<super::Typed>> {
+        if let Some(t) = self.serial_function(fname, args, row, span)? {
+            return Ok(Some(t));
+        }
         match fname {
             "pack_all" => {
                 if args.len() > 1 {

@@ -11,6 +11,7 @@ mod calls;
 mod kv;
 mod operators;
 mod scalar;
+mod serial;
 mod tabular;
 
 use crate::catalog::Catalog;

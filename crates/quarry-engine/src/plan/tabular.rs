@@ -582,7 +582,9 @@ impl Planner<'_> {
                     exprs.push(v.expr.alias(&name));
                     cols.push(ColumnInfo { name, ty: v.ty });
                 }
-                let plan = build(LogicalPlanBuilder::from(t.plan).project(exprs), span)?;
+                let (input, exprs) =
+                    super::serial::plan_windows(t.plan, exprs).map_err(|e| df_error(e, span))?;
+                let plan = build(LogicalPlanBuilder::from(input).project(exprs), span)?;
                 Ok(Tabular {
                     plan,
                     columns: cols,
@@ -908,7 +910,9 @@ impl Planner<'_> {
                 exprs.push(v.expr.alias(&name));
                 cols.push(ColumnInfo { name, ty: v.ty });
             }
-            let plan = build(LogicalPlanBuilder::from(cur.plan).project(exprs), span)?;
+            let (input, exprs) =
+                super::serial::plan_windows(cur.plan, exprs).map_err(|e| df_error(e, span))?;
+            let plan = build(LogicalPlanBuilder::from(input).project(exprs), span)?;
             cur = Tabular {
                 plan,
                 columns: cols,
