@@ -11,6 +11,7 @@ mod calls;
 mod kv;
 mod operators;
 mod scalar;
+mod scan;
 mod serial;
 mod tabular;
 

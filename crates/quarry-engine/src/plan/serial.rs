@@ -75,7 +75,22 @@ pub(super) fn plan_windows(
                 (w, ordered, name)
             })
             .collect();
+        let before = plan.schema().fields().len();
         plan = LogicalPlanBuilder::window_plan(plan, named.iter().map(|(_, o, _)| o.clone()))?;
+        // The Window node names its outputs after the normalised (qualified) expressions.
+        let added: Vec<String> = plan.schema().fields()[before.min(plan.schema().fields().len())..]
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let named: Vec<(Expr, Expr, String)> = if added.len() == named.len() {
+            named
+                .into_iter()
+                .zip(added)
+                .map(|((w, o, _), name)| (w, o, name))
+                .collect()
+        } else {
+            named
+        };
         exprs = exprs
             .into_iter()
             .map(|e| {

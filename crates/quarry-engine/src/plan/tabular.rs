@@ -779,6 +779,7 @@ impl Planner<'_> {
             PipeOpKind::ParseWhere(spec) => self.parse_op(t, spec, true, span),
             PipeOpKind::Render(r) => self.render(t, r),
             PipeOpKind::ParseKv(spec) => self.parse_kv(t, spec, span),
+            PipeOpKind::Scan(spec) => self.scan_op(t, spec, span),
             PipeOpKind::ProjectByNames(items) => self.project_by_names(t, items, span),
             PipeOpKind::Lookup { params, right, on } => self.lookup_op(t, params, right, on, span),
             PipeOpKind::Invoke(call) => self.invoke(t, call, span),
