@@ -74,7 +74,12 @@ fn derived_name(e: &ast::Expr) -> Option<String> {
                         second.unwrap_or_default()
                     ))
                 }
-                "buildschema" => Some(format!("schema_{}", first.unwrap_or_default())),
+                "buildschema" => Some(format!(
+                    "schema_{}",
+                    args.first()
+                        .and_then(|a| aggregate_arg_name(&a.value))
+                        .unwrap_or_default()
+                )),
                 "percentiles_array" | "percentilesw_array" => {
                     Some(format!("percentile_{}", first.unwrap_or_default()))
                 }
@@ -106,6 +111,31 @@ fn derived_name(e: &ast::Expr) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// The column an aggregate's argument is named after: conversions pass the name of their
+/// argument through (`buildschema(todynamic(tostring(x)))` is `schema_x`, summarize reference).
+fn aggregate_arg_name(e: &ast::Expr) -> Option<String> {
+    if let ast::ExprKind::Call { name, args } = &e.kind
+        && matches!(
+            name.name.as_str(),
+            "tostring"
+                | "todynamic"
+                | "toint"
+                | "tolong"
+                | "todouble"
+                | "toreal"
+                | "tobool"
+                | "todatetime"
+                | "totimespan"
+                | "toguid"
+                | "parse_json"
+        )
+        && let Some(a) = args.first()
+    {
+        return aggregate_arg_name(&a.value);
+    }
+    derived_name(e)
 }
 
 /// Names for a list of `NamedExpr`s: the explicit name, the derived one, or `Column<N>`.
@@ -952,7 +982,10 @@ impl Planner<'_> {
         let expanded = super::aggs::expand_percentiles(aggregates);
         let aggregates = expanded.as_slice();
         let agg_names = names_for(aggregates, &by_names, "Column");
-        let saved = self.agg.replace(AggCollector::default());
+        let saved = self.agg.replace(AggCollector {
+            no_keys: by.is_empty(),
+            ..AggCollector::default()
+        });
         let mut post = Vec::new();
         let mut result = Ok(());
         for (it, name) in aggregates.iter().zip(&agg_names) {
@@ -960,7 +993,13 @@ impl Planner<'_> {
                 && matches!(f.name.as_str(), "arg_max" | "arg_min" | "argmax" | "argmin")
             {
                 match self.arg_max(f, args, &t.columns, &by_names, it.span) {
-                    Ok(cols) => post.extend(cols),
+                    Ok(mut cols) => {
+                        // `arg_max_x = arg_max(x, *)`: the name is the key column's.
+                        if let (Some(n), Some(first)) = (it.names.first(), cols.first_mut()) {
+                            first.1 = n.name.clone();
+                        }
+                        post.extend(cols)
+                    }
                     Err(e) => {
                         result = Err(e);
                         break;
