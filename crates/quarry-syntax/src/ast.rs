@@ -526,6 +526,9 @@ pub enum PipeOpKind {
         of: Expr,
         by: Option<Expr>,
     },
+    /// `project-by-names name-or-pattern-or-array, ...`: each argument is a constant string
+    /// (a column name or a `*` wildcard pattern) or a constant dynamic array of them.
+    ProjectByNames(Vec<Expr>),
 }
 
 /// A pipeline with an implicit input: the operators of `mv-apply ... on ( ops )`,
@@ -1047,6 +1050,7 @@ macro_rules! child_visitors {
                     out.push(of);
                     out.extend(by);
                 }
+                PipeOpKind::ProjectByNames(items) => out.extend(items),
                 PipeOpKind::Scan(x) => {
                     out.extend((&$($m)? x.params).into_iter().map(|p| &$($m)? p.value));
                     for p in &$($m)? x.declare {

@@ -952,6 +952,14 @@ fn more_pipe_ops(out: &mut String, op: &PipeOp, ind: usize) {
             }
             out.push(')');
         }
+        PipeOpKind::ProjectByNames(items) => {
+            out.push_str("(project-by-names");
+            for e in items {
+                out.push(' ');
+                expr(out, e, ind);
+            }
+            out.push(')');
+        }
         // The v1 operators are printed by `pipe_op`.
         _ => out.push_str("(?)"),
     }

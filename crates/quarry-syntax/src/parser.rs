@@ -187,6 +187,7 @@ const SUPPORTED_OPERATORS: &[&str] = &[
     "scan",
     "reduce",
     "top-hitters",
+    "project-by-names",
 ];
 
 /// KQL operators that exist but Quarry does not support yet (for a better message).
@@ -1055,6 +1056,7 @@ impl<'a> Parser<'a> {
             "scan" => self.op_scan(),
             "reduce" => self.op_reduce(),
             "top-hitters" => self.op_top_hitters(),
+            "project-by-names" => self.op_project_by_names(),
             _ => {
                 let name_span = self.since(start);
                 self.unknown_operator(name, name_span);

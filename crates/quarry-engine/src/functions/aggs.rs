@@ -374,6 +374,60 @@ pub fn list_with_nulls_to_json(args: &[ColumnarValue], rows: usize) -> Result<Ar
     Ok(Arc::new(out))
 }
 
+/// `hll` finisher (`merge = false`: the list holds values) and `hll_merge` (`merge = true`:
+/// the list holds sketches). Quarry's sketch is exact: `{"hll": [distinct values]}`, so
+/// `dcount_hll` is exact too (Kusto's HyperLogLog sketch is opaque and approximate).
+pub fn hll_list(args: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
+    let lists = arg_array(args, 0, rows)?;
+    let lists = lists.as_list::<i32>();
+    let merge = matches!(
+        args.get(1),
+        Some(ColumnarValue::Scalar(ScalarValue::Boolean(Some(true))))
+    );
+    let out: StringArray = (0..lists.len())
+        .map(|i| {
+            if lists.is_null(i) {
+                return Ok(None);
+            }
+            let items = datafusion::arrow::compute::cast(&lists.value(i), &DataType::Utf8)?;
+            let items = items.as_string::<i32>();
+            let mut seen = std::collections::BTreeSet::new();
+            for j in 0..items.len() {
+                if items.is_null(j) {
+                    continue;
+                }
+                let v = parse_dynamic(items.value(j));
+                if merge {
+                    for x in v.get("hll").and_then(Value::as_array).into_iter().flatten() {
+                        seen.insert(json_text(x));
+                    }
+                } else {
+                    seen.insert(json_text(&v));
+                }
+            }
+            let values: Vec<Value> = seen.iter().map(|t| parse_dynamic(t)).collect();
+            Ok((!values.is_empty()).then(|| json_text(&serde_json::json!({ "hll": values }))))
+        })
+        .collect::<Result<StringArray>>()?;
+    Ok(Arc::new(out))
+}
+
+/// `dcount_hll(sketch)`: the number of distinct values of an `hll` sketch.
+pub fn dcount_hll(args: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
+    let n = super::fnargs::batch_len(args, rows);
+    let d = super::fnargs::strs(args, 0, n)?;
+    let out: datafusion::arrow::array::Int64Array = (0..n)
+        .map(|r| {
+            Some(
+                super::fnargs::dyn_at(&d, r)
+                    .and_then(|v| v.get("hll").and_then(Value::as_array).map(Vec::len))
+                    .unwrap_or(0) as i64,
+            )
+        })
+        .collect();
+    Ok(Arc::new(out))
+}
+
 use super::registry::{Simple, ret};
 
 /// The scalar functions over digests.
@@ -389,6 +443,12 @@ pub const FUNCTIONS: &[Simple] = &[
         args: (2, 3),
         ret: ret::real,
         kernel: percentile_tdigest,
+    },
+    Simple {
+        name: "dcount_hll",
+        args: (1, 1),
+        ret: ret::long,
+        kernel: dcount_hll,
     },
     Simple {
         name: "rank_tdigest",

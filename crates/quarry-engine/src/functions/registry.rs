@@ -19,8 +19,9 @@ pub struct Simple {
 }
 
 /// Every family's list; searched in order.
-fn families() -> [&'static [Simple]; 11] {
+fn families() -> [&'static [Simple]; 12] {
     [
+        super::tz::FUNCTIONS,
         super::aggs::FUNCTIONS,
         super::units::FUNCTIONS,
         super::misc::FUNCTIONS,

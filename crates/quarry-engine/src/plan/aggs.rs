@@ -1,6 +1,6 @@
 //! Statistical aggregates computed from a group's collected values (kernels in
 //! `functions::aggs`): `percentile`/`percentiles`/`percentilew`/`percentilesw` (and their
-//! `_array` forms), `covariance`/`covariancep` (and `if` forms), `tdigest`, `tdigest_merge`, and the bitwise `binary_all_and`/`binary_all_or`/`binary_all_xor`.
+//! `_array` forms), `covariance`/`covariancep` (and `if` forms), `tdigest`, `tdigest_merge`, `hll`/`hll_if`/`hll_merge`, and the bitwise `binary_all_and`/`binary_all_or`/`binary_all_xor`.
 
 use super::calls::{PostAggregate, cast};
 use super::{ColumnInfo, PResult, Planner, err};
@@ -29,6 +29,9 @@ pub(super) const EXTRA_AGGREGATES: &[&str] = &[
     "tdigest",
     "tdigest_merge",
     "buildschema",
+    "hll",
+    "hll_if",
+    "hll_merge",
 ];
 
 type AggParts = (Expr, ScalarType, Option<PostAggregate>);
@@ -316,6 +319,43 @@ impl Planner<'_> {
                 let e = self.pair_list(x.expr, w, None)?;
                 let post: PostAggregate = Box::new(|col| {
                     udf::call("tdigest_list", DataType::Utf8, k::tdigest_list, vec![col])
+                });
+                (e, T::Dynamic, Some(post))
+            }
+            "hll" | "hll_if" | "hll_merge" => {
+                let (lo, hi) = match fname {
+                    "hll" => (1, 2),
+                    "hll_if" => (2, 3),
+                    _ => (1, 1),
+                };
+                self.arity_check(fname, a, lo, hi, span)?;
+                let x = self.scalar(a[0], row)?;
+                let item = if x.ty == T::Dynamic {
+                    x.expr
+                } else {
+                    crate::functions::dynamic::to_dynamic_expr(x.expr)
+                };
+                let mut filter = item.clone().is_not_null();
+                if fname == "hll_if" {
+                    let c = self.scalar(a[1], row)?;
+                    if c.ty != T::Bool {
+                        return err(
+                            "KQL1060",
+                            "`hll_if`: the predicate must be a bool",
+                            a[1].span,
+                        );
+                    }
+                    filter = filter.and(c.expr);
+                }
+                let e = agg::array_agg(item).filter(filter).build().map_err(bad)?;
+                let merge = fname == "hll_merge";
+                let post: PostAggregate = Box::new(move |col| {
+                    udf::call(
+                        "hll_list",
+                        DataType::Utf8,
+                        k::hll_list,
+                        vec![col, lit(merge)],
+                    )
                 });
                 (e, T::Dynamic, Some(post))
             }

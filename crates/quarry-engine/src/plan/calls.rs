@@ -25,6 +25,10 @@ pub(super) type PostAggregate = Box<dyn Fn(Expr) -> Expr>;
 #[derive(Default)]
 pub(crate) struct AggCollector {
     pub exprs: Vec<(Expr, String)>,
+    /// `summarize` without `by`: over no rows it still gives one row, where Kusto's
+    /// aggregates take their documented defaults (summarize reference: sum, sumif, stdev,
+    /// variance → 0; avg → NaN).
+    pub no_keys: bool,
 }
 
 const AGGREGATES: &[&str] = &[
@@ -1204,6 +1208,30 @@ impl Planner<'_> {
         };
         let Some(collector) = self.agg.as_mut() else {
             return err("KQL1064", "aggregate outside summarize", span);
+        };
+        let default = match fname {
+            "sum" | "sumif" | "stdev" | "stdevif" | "stdevp" | "variance" | "varianceif"
+            | "variancep"
+                if collector.no_keys =>
+            {
+                Some(
+                    ScalarValue::Int64(Some(0))
+                        .cast_to(&crate::types::arrow_type(ty))
+                        .unwrap_or(ScalarValue::Null),
+                )
+            }
+            "avg" | "avgif" if collector.no_keys => Some(ScalarValue::Float64(Some(f64::NAN))),
+            _ => None,
+        };
+        let post: Option<PostAggregate> = match (post, default) {
+            (p, Some(d)) if !matches!(d, ScalarValue::Null) => Some(Box::new(move |e: Expr| {
+                let e = match &p {
+                    Some(p) => p(e),
+                    None => e,
+                };
+                f::coalesce(vec![e, lit(d.clone())])
+            })),
+            (p, _) => p,
         };
         let hidden = format!("__agg{}", collector.exprs.len());
         collector.exprs.push((expr, hidden.clone()));

@@ -146,6 +146,9 @@ impl Planner<'_> {
         row: &[ColumnInfo],
         span: Span,
     ) -> PResult<Option<super::Typed>> {
+        if let Some(t) = self.serial_function(fname, args, row, span)? {
+            return Ok(Some(t));
+        }
         match fname {
             "pack_all" => {
                 if args.len() > 1 {
@@ -215,5 +218,68 @@ impl Planner<'_> {
             }
             _ => Ok(None),
         }
+    }
+}
+
+impl Planner<'_> {
+    /// `project-by-names`: the columns named by constant strings (names or `*` patterns) or
+    /// constant dynamic arrays of them, in argument order; names that match no column are
+    /// ignored (project-by-names reference), and a column is projected once.
+    pub(super) fn project_by_names(
+        &mut self,
+        t: Tabular,
+        items: &[ast::Expr],
+        span: Span,
+    ) -> PResult<Tabular> {
+        let mut names: Vec<String> = Vec::new();
+        for e in items {
+            let v = self.scalar(e, &t.columns)?;
+            let value = super::tabular::eval_constant_pub(&v.expr);
+            let texts: Vec<String> = match value {
+                Some(datafusion::common::ScalarValue::Utf8(Some(s)))
+                    if v.ty == ScalarType::Dynamic =>
+                {
+                    match crate::functions::dynamic::parse_dynamic(&s) {
+                        serde_json::Value::Array(a) => a
+                            .iter()
+                            .filter_map(|x| x.as_str().map(String::from))
+                            .collect(),
+                        serde_json::Value::String(x) => vec![x],
+                        _ => vec![],
+                    }
+                }
+                Some(datafusion::common::ScalarValue::Utf8(Some(s))) => vec![s],
+                _ => {
+                    return err(
+                        "KQL1095",
+                        "project-by-names takes constant column names, patterns or arrays of them",
+                        e.span,
+                    );
+                }
+            };
+            names.extend(texts);
+        }
+        let mut cols: Vec<ColumnInfo> = Vec::new();
+        for n in &names {
+            for c in &t.columns {
+                let hit = if n.contains('*') {
+                    super::tabular::glob_pub(n, &c.name)
+                } else {
+                    *n == c.name
+                };
+                if hit && !cols.iter().any(|x| x.name == c.name) {
+                    cols.push(c.clone());
+                }
+            }
+        }
+        let exprs: Vec<Expr> = cols.iter().map(|c| column(&c.name)).collect();
+        let plan = LogicalPlanBuilder::from(t.plan)
+            .project(exprs)
+            .and_then(|b| b.build())
+            .map_err(|e| df_error(e, span))?;
+        Ok(Tabular {
+            plan,
+            columns: cols,
+        })
     }
 }

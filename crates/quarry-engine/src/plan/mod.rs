@@ -12,6 +12,8 @@ mod external;
 mod kv;
 mod operators;
 mod scalar;
+mod scan;
+mod serial;
 mod tabular;
 
 use crate::catalog::Catalog;

@@ -11,6 +11,11 @@ use quarry_syntax::Span;
 use quarry_syntax::ast::{self, ExprKind, ParsePart, ScalarType};
 
 /// The value of an operator parameter given as a bare word or a string (`kind=regex`).
+/// See [`param_word`].
+pub(super) fn param_word_pub<'a>(params: &'a [ast::OpParam], name: &str) -> Option<&'a str> {
+    param_word(params, name)
+}
+
 pub(super) fn param_word<'a>(params: &'a [ast::OpParam], name: &str) -> Option<&'a str> {
     params
         .iter()

@@ -78,7 +78,12 @@ fn derived_name(e: &ast::Expr) -> Option<String> {
                         second.unwrap_or_default()
                     ))
                 }
-                "buildschema" => Some(format!("schema_{}", first.unwrap_or_default())),
+                "buildschema" => Some(format!(
+                    "schema_{}",
+                    args.first()
+                        .and_then(|a| aggregate_arg_name(&a.value))
+                        .unwrap_or_default()
+                )),
                 "percentiles_array" | "percentilesw_array" => {
                     Some(format!("percentile_{}", first.unwrap_or_default()))
                 }
@@ -110,6 +115,31 @@ fn derived_name(e: &ast::Expr) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// The column an aggregate's argument is named after: conversions pass the name of their
+/// argument through (`buildschema(todynamic(tostring(x)))` is `schema_x`, summarize reference).
+fn aggregate_arg_name(e: &ast::Expr) -> Option<String> {
+    if let ast::ExprKind::Call { name, args } = &e.kind
+        && matches!(
+            name.name.as_str(),
+            "tostring"
+                | "todynamic"
+                | "toint"
+                | "tolong"
+                | "todouble"
+                | "toreal"
+                | "tobool"
+                | "todatetime"
+                | "totimespan"
+                | "toguid"
+                | "parse_json"
+        )
+        && let Some(a) = args.first()
+    {
+        return aggregate_arg_name(&a.value);
+    }
+    derived_name(e)
 }
 
 /// Names for a list of `NamedExpr`s: the explicit name, the derived one, or `Column<N>`.
@@ -157,6 +187,11 @@ fn union_input_name(e: &ast::Expr) -> Option<String> {
         ast::ExprKind::Call { name, .. } => Some(name.name.clone()),
         _ => None,
     }
+}
+
+/// See [`glob`].
+pub(super) fn glob_pub(pattern: &str, name: &str) -> bool {
+    glob(pattern, name)
 }
 
 /// See [`eval_constant`].
@@ -598,7 +633,9 @@ impl Planner<'_> {
                     exprs.push(v.expr.alias(&name));
                     cols.push(ColumnInfo { name, ty: v.ty });
                 }
-                let plan = build(LogicalPlanBuilder::from(t.plan).project(exprs), span)?;
+                let (input, exprs) =
+                    super::serial::plan_windows(t.plan, exprs).map_err(|e| df_error(e, span))?;
+                let plan = build(LogicalPlanBuilder::from(input).project(exprs), span)?;
                 Ok(Tabular {
                     plan,
                     columns: cols,
@@ -793,6 +830,8 @@ impl Planner<'_> {
             PipeOpKind::ParseWhere(spec) => self.parse_op(t, spec, true, span),
             PipeOpKind::Render(r) => self.render(t, r),
             PipeOpKind::ParseKv(spec) => self.parse_kv(t, spec, span),
+            PipeOpKind::Scan(spec) => self.scan_op(t, spec, span),
+            PipeOpKind::ProjectByNames(items) => self.project_by_names(t, items, span),
             PipeOpKind::Lookup { params, right, on } => self.lookup_op(t, params, right, on, span),
             PipeOpKind::Invoke(call) => self.invoke(t, call, span),
             PipeOpKind::Search(spec) => self.search_filter(t, spec, span),
@@ -923,7 +962,9 @@ impl Planner<'_> {
                 exprs.push(v.expr.alias(&name));
                 cols.push(ColumnInfo { name, ty: v.ty });
             }
-            let plan = build(LogicalPlanBuilder::from(cur.plan).project(exprs), span)?;
+            let (input, exprs) =
+                super::serial::plan_windows(cur.plan, exprs).map_err(|e| df_error(e, span))?;
+            let plan = build(LogicalPlanBuilder::from(input).project(exprs), span)?;
             cur = Tabular {
                 plan,
                 columns: cols,
@@ -962,7 +1003,10 @@ impl Planner<'_> {
         let expanded = super::aggs::expand_percentiles(aggregates);
         let aggregates = expanded.as_slice();
         let agg_names = names_for(aggregates, &by_names, "Column");
-        let saved = self.agg.replace(AggCollector::default());
+        let saved = self.agg.replace(AggCollector {
+            no_keys: by.is_empty(),
+            ..AggCollector::default()
+        });
         let mut post = Vec::new();
         let mut result = Ok(());
         for (it, name) in aggregates.iter().zip(&agg_names) {
@@ -970,7 +1014,13 @@ impl Planner<'_> {
                 && matches!(f.name.as_str(), "arg_max" | "arg_min" | "argmax" | "argmin")
             {
                 match self.arg_max(f, args, &t.columns, &by_names, it.span) {
-                    Ok(cols) => post.extend(cols),
+                    Ok(mut cols) => {
+                        // `arg_max_x = arg_max(x, *)`: the name is the key column's.
+                        if let (Some(n), Some(first)) = (it.names.first(), cols.first_mut()) {
+                            first.1 = n.name.clone();
+                        }
+                        post.extend(cols)
+                    }
                     Err(e) => {
                         result = Err(e);
                         break;

@@ -454,6 +454,23 @@ impl Parser<'_> {
     }
 
     #[inline(never)]
+    pub(super) fn op_project_by_names(&mut self) -> PResult<PipeOpKind> {
+        let mut items = Vec::new();
+        if self.at_pipeline_end(u32::MAX) {
+            return Err(
+                self.err_expected("a column name, pattern or array after `project-by-names`")
+            );
+        }
+        loop {
+            items.push(self.parse_or_expr()?);
+            if !self.eat(&TokenKind::Comma) {
+                break;
+            }
+        }
+        Ok(PipeOpKind::ProjectByNames(items))
+    }
+
+    #[inline(never)]
     pub(super) fn op_top_hitters(&mut self) -> PResult<PipeOpKind> {
         if self.at_word("of") || self.at_pipeline_end(u32::MAX) {
             return Err(self.err_expected("a count after `top-hitters`"));

@@ -612,3 +612,12 @@ fn blank_line_separated_query_blocks() {
     // Inside parentheses a blank line never ends anything.
     assert!(!parse("T | where x in (\n\nU V)").diagnostics.is_empty());
 }
+
+#[test]
+fn project_by_names_takes_a_list_of_expressions() {
+    let d = dump(r#"T | project-by-names "C*", dynamic(["a", "b"]), column_names_of(S)"#);
+    assert!(d.contains("(project-by-names "), "{d}");
+    assert!(d.contains("C*"), "{d}");
+    assert!(d.contains("column_names_of"), "{d}");
+    assert!(!parse("T | project-by-names").diagnostics.is_empty());
+}
