@@ -330,9 +330,13 @@ impl<'a> Planner<'a> {
     fn value(&mut self, e: &ast::Expr) -> PResult<Value> {
         use ast::ExprKind as K;
         match &e.kind {
-            K::Pipe { .. } | K::Print(_) | K::Range { .. } | K::Datatable { .. } | K::Union(_) => {
-                Ok(Value::Table(self.tabular(e)?))
-            }
+            K::Pipe { .. }
+            | K::Print(_)
+            | K::Range { .. }
+            | K::Datatable { .. }
+            | K::Union(_)
+            | K::Search(_)
+            | K::ExternalData(_) => Ok(Value::Table(self.tabular(e)?)),
             K::Paren(inner) => self.value(inner),
             K::Name(id) => match self.lookup(&id.name) {
                 Some(Binding::Table(t)) => Ok(Value::Table(t.clone())),

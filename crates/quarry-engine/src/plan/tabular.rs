@@ -219,6 +219,17 @@ impl Planner<'_> {
                 step,
             } => self.range(c, from, to, step, e.span),
             K::Union(spec) => self.union(None, spec, e.span),
+            K::Search(spec) => self.search_source(spec, e.span),
+            K::ExternalData(_) => err(
+                "KQL1008",
+                "externaldata reads its rows from storage URLs; Quarry runs offline and does not fetch them",
+                e.span,
+            )
+            .map_err(|d| {
+                Box::new(d.with_help(
+                    "download the file and bind it as a table (--table NAME=PATH), then use NAME",
+                ))
+            }),
             _ => {
                 let v = self.value(e)?;
                 match v {
@@ -1060,11 +1071,24 @@ impl Planner<'_> {
                 withsource = Some(id.name.clone());
             }
         }
+        self.union_of(first, &spec.tables, withsource, span)
+    }
+
+    /// The rows of `first` (when given) and of every table expression in `tables` (bare names
+    /// may hold `*` wildcards over the catalog), with a `withsource` column naming each row's
+    /// table when asked.
+    pub(super) fn union_of(
+        &mut self,
+        first: Option<Tabular>,
+        tables: &[ast::Expr],
+        withsource: Option<String>,
+        span: Span,
+    ) -> PResult<Tabular> {
         let mut inputs: Vec<(String, Tabular)> = Vec::new();
         if let Some(f) = first {
             inputs.push(("".into(), f));
         }
-        for te in &spec.tables {
+        for te in tables {
             if let ast::ExprKind::Name(id) = &te.kind
                 && id.name.contains('*')
             {
