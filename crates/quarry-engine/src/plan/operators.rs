@@ -99,6 +99,19 @@ impl Planner<'_> {
             let name = match (&item.name, &item.expr.kind) {
                 (Some(n), _) => n.name.clone(),
                 (None, ExprKind::Name(id)) => id.name.clone(),
+                // `mv-expand todynamic(Entities)` expands into `Entities` itself: Microsoft's own
+                // Sentinel rules go on with `where Entities["Type"] == ...` (inferred: the
+                // reference does not spell out the name of a converted column).
+                (None, ExprKind::Call { name: f, args })
+                    if matches!(f.name.as_str(), "todynamic" | "parse_json" | "toobject")
+                        && args.len() == 1
+                        && matches!(args[0].value.kind, ExprKind::Name(_)) =>
+                {
+                    match &args[0].value.kind {
+                        ExprKind::Name(id) => id.name.clone(),
+                        _ => format!("Column{}", i + 1),
+                    }
+                }
                 (None, _) => super::tabular::derived_name_pub(&item.expr)
                     .unwrap_or_else(|| format!("Column{}", i + 1)),
             };
