@@ -768,7 +768,23 @@ impl Planner<'_> {
             }
             "abs" => {
                 let x = self.scalar(a[0], row)?;
-                Typed::new(f::abs(x.expr), x.ty)
+                if x.ty == T::TimeSpan {
+                    // abs() of a timespan (`abs(Timestamp - pivot)`): the timespan's magnitude.
+                    let zero = lit(ScalarValue::DurationNanosecond(Some(0)));
+                    let e = datafusion::logical_expr::when(
+                        x.expr.clone().lt(zero.clone()),
+                        datafusion::logical_expr::binary_expr(
+                            zero,
+                            datafusion::logical_expr::Operator::Minus,
+                            x.expr.clone(),
+                        ),
+                    )
+                    .otherwise(x.expr)
+                    .map_err(|e| super::tabular::df_error(e, span))?;
+                    Typed::new(e, T::TimeSpan)
+                } else {
+                    Typed::new(f::abs(x.expr), x.ty)
+                }
             }
             "round" => {
                 let x = self.scalar(a[0], row)?;
