@@ -515,7 +515,7 @@ impl Planner<'_> {
         })
     }
 
-    fn apply(&mut self, t: Tabular, op: &ast::PipeOp) -> PResult<Tabular> {
+    pub(super) fn apply(&mut self, t: Tabular, op: &ast::PipeOp) -> PResult<Tabular> {
         let span = op.span;
         match &op.kind {
             PipeOpKind::Where(pred) => {
@@ -742,6 +742,7 @@ impl Planner<'_> {
                 })
             }
             PipeOpKind::MvExpand(spec) => self.mv_expand(t, spec, false, span),
+            PipeOpKind::MvApply(spec) => self.mv_apply(t, spec, span),
             PipeOpKind::Parse(spec) => self.parse_op(t, spec, false, span),
             PipeOpKind::ParseWhere(spec) => self.parse_op(t, spec, true, span),
             PipeOpKind::Render(r) => self.render(t, r),
