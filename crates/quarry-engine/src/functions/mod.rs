@@ -14,6 +14,7 @@ pub mod ip;
 pub mod math;
 pub mod parsing;
 pub mod registry;
+pub mod series;
 pub mod strings;
 pub mod text;
 pub mod timefns;
