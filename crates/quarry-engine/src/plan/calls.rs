@@ -290,9 +290,16 @@ impl Planner<'_> {
         Ok(match fname {
             "iff" | "iif" => {
                 let c = self.scalar(a[0], row)?;
-                let x = self.scalar(a[1], row)?;
-                let y = self.scalar(a[2], row)?;
+                let mut x = self.scalar(a[1], row)?;
+                let mut y = self.scalar(a[2], row)?;
                 self.expect(&c, T::Bool, a[0].span, fname)?;
+                // A dynamic branch and a string branch (`iff(c, bag.Name, "")`, common in
+                // Microsoft's rules) give a dynamic result: the string becomes a dynamic string.
+                for (v, other) in [(&mut x, y.ty), (&mut y, x.ty)] {
+                    if v.ty == T::String && other == T::Dynamic {
+                        *v = Typed::new(dynamic::to_dynamic_expr(v.expr.clone()), T::Dynamic);
+                    }
+                }
                 let ty = self.common_type(&x, &y, a[2].span)?;
                 Typed::new(
                     when(c.expr, x.expr)
