@@ -136,7 +136,8 @@ const SCALARS: &[&str] = &[
 fn arity(name: &str) -> (usize, usize) {
     match name {
         "now" => (0, 1),
-        "count" => (0, 0),
+        // `count(x)`: the legacy form Kusto still takes (non-null values of x).
+        "count" => (0, 1),
         "iff" | "iif" => (3, 3),
         "case" => (3, usize::MAX),
         "bin" | "floor" => (2, 2),
@@ -295,7 +296,8 @@ impl Planner<'_> {
                 self.expect(&c, T::Bool, a[0].span, fname)?;
                 // A dynamic branch and a string branch (`iff(c, bag.Name, "")`, common in
                 // Microsoft's rules) give a dynamic result: the string becomes a dynamic string.
-                for (v, other) in [(&mut x, y.ty), (&mut y, x.ty)] {
+                let (xt, yt) = (x.ty, y.ty);
+                for (v, other) in [(&mut x, yt), (&mut y, xt)] {
                     if v.ty == T::String && other == T::Dynamic {
                         *v = Typed::new(dynamic::to_dynamic_expr(v.expr.clone()), T::Dynamic);
                     }
@@ -1017,7 +1019,13 @@ impl Planner<'_> {
         };
         let bad = |e: datafusion::error::DataFusionError| super::tabular::df_error(e, span);
         let (expr, ty, post): (Expr, T, Option<PostAggregate>) = match fname {
-            "count" => (agg::count(lit(1i64)), T::Long, None),
+            "count" if a.is_empty() => (agg::count(lit(1i64)), T::Long, None),
+            // `count(x)`: rows where x is not null (the form older Kusto docs describe:
+            // "null values are ignored"; strings are never null, so every row counts).
+            "count" => {
+                let x = self.scalar(a[0], row)?;
+                (agg::count(x.expr), T::Long, None)
+            }
             "count_distinct" => {
                 let x = self.scalar(a[0], row)?;
                 (agg::count_distinct(x.expr), T::Long, None)

@@ -64,7 +64,7 @@ fn derived_name(e: &ast::Expr) -> Option<String> {
             match f {
                 "bin" | "floor" | "bin_at" | "startofday" | "startofweek" | "startofmonth"
                 | "startofyear" => first,
-                "count" => Some("count_".into()),
+                "count" => Some(format!("count_{}", first.unwrap_or_default())),
                 "countif" => Some("countif_".into()),
                 "make_list" | "make_list_if" => Some(format!("list_{}", first.unwrap_or_default())),
                 "make_set" | "make_set_if" => Some(format!("set_{}", first.unwrap_or_default())),
