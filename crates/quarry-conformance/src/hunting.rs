@@ -151,6 +151,22 @@ fn references(script: &ast::Script) -> Refs {
             Statement::Set { .. } => {}
         }
     }
+    if r.refused.is_none() {
+        // The walk above looks only where tables are named; calls and externaldata can sit in
+        // any operator (`invoke FileProfile()`, `join (externaldata ...)`), so look at the
+        // whole tree through its dump.
+        let dump = quarry_syntax::dump_script(script);
+        if dump.contains("(externaldata ") && dump.contains("://") {
+            r.refused = Some(
+                "externaldata: fetches storage URLs (Quarry runs offline; bind a local copy)"
+                    .into(),
+            );
+        } else if let Some((f, why)) = CLOUD_FUNCTIONS.iter().find(|(f, _)| {
+            dump.contains(&format!("(call {f} ")) || dump.contains(&format!("(call {f})"))
+        }) {
+            r.refused = Some(format!("{f}: {why}"));
+        }
+    }
     r
 }
 

@@ -299,9 +299,17 @@ impl Planner<'_> {
         Ok(match fname {
             "iff" | "iif" => {
                 let c = self.scalar(a[0], row)?;
-                let x = self.scalar(a[1], row)?;
-                let y = self.scalar(a[2], row)?;
+                let mut x = self.scalar(a[1], row)?;
+                let mut y = self.scalar(a[2], row)?;
                 self.expect(&c, T::Bool, a[0].span, fname)?;
+                // A dynamic branch and a string branch (`iff(c, bag.Name, "")`, common in
+                // Microsoft's rules) give a dynamic result: the string becomes a dynamic string.
+                let (xt, yt) = (x.ty, y.ty);
+                for (v, other) in [(&mut x, yt), (&mut y, xt)] {
+                    if v.ty == T::String && other == T::Dynamic {
+                        *v = Typed::new(dynamic::to_dynamic_expr(v.expr.clone()), T::Dynamic);
+                    }
+                }
                 let ty = self.common_type(&x, &y, a[2].span)?;
                 Typed::new(
                     when(c.expr, x.expr)
@@ -777,7 +785,23 @@ impl Planner<'_> {
             }
             "abs" => {
                 let x = self.scalar(a[0], row)?;
-                Typed::new(f::abs(x.expr), x.ty)
+                if x.ty == T::TimeSpan {
+                    // abs() of a timespan (`abs(Timestamp - pivot)`): the timespan's magnitude.
+                    let zero = lit(ScalarValue::DurationNanosecond(Some(0)));
+                    let e = datafusion::logical_expr::when(
+                        x.expr.clone().lt(zero.clone()),
+                        datafusion::logical_expr::binary_expr(
+                            zero,
+                            datafusion::logical_expr::Operator::Minus,
+                            x.expr.clone(),
+                        ),
+                    )
+                    .otherwise(x.expr)
+                    .map_err(|e| super::tabular::df_error(e, span))?;
+                    Typed::new(e, T::TimeSpan)
+                } else {
+                    Typed::new(f::abs(x.expr), x.ty)
+                }
             }
             "round" => {
                 let x = self.scalar(a[0], row)?;
@@ -1016,7 +1040,13 @@ impl Planner<'_> {
         };
         let bad = |e: datafusion::error::DataFusionError| super::tabular::df_error(e, span);
         let (expr, ty, post): (Expr, T, Option<PostAggregate>) = match fname {
-            "count" => (agg::count(lit(1i64)), T::Long, None),
+            "count" if a.is_empty() => (agg::count(lit(1i64)), T::Long, None),
+            // `count(x)`: rows where x is not null (the form older Kusto docs describe:
+            // "null values are ignored"; strings are never null, so every row counts).
+            "count" => {
+                let x = self.scalar(a[0], row)?;
+                (agg::count(x.expr), T::Long, None)
+            }
             "count_distinct" => {
                 let x = self.scalar(a[0], row)?;
                 (agg::count_distinct(x.expr), T::Long, None)

@@ -10,6 +10,8 @@ mod aggs;
 mod calls;
 mod external;
 mod kv;
+mod makeseries;
+mod mvapply;
 mod operators;
 mod scalar;
 mod scan;
@@ -370,6 +372,7 @@ impl<'a> Planner<'a> {
             | K::Range { .. }
             | K::Datatable { .. }
             | K::Union(_)
+            | K::Search(_)
             | K::ExternalData(_) => Ok(Value::Table(self.tabular(e)?)),
             K::Paren(inner) => self.value(inner),
             K::Name(id) => match self.lookup(&id.name) {

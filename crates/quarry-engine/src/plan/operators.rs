@@ -104,6 +104,19 @@ impl Planner<'_> {
             let name = match (&item.name, &item.expr.kind) {
                 (Some(n), _) => n.name.clone(),
                 (None, ExprKind::Name(id)) => id.name.clone(),
+                // `mv-expand todynamic(Entities)` expands into `Entities` itself: Microsoft's own
+                // Sentinel rules go on with `where Entities["Type"] == ...` (inferred: the
+                // reference does not spell out the name of a converted column).
+                (None, ExprKind::Call { name: f, args })
+                    if matches!(f.name.as_str(), "todynamic" | "parse_json" | "toobject")
+                        && args.len() == 1
+                        && matches!(args[0].value.kind, ExprKind::Name(_)) =>
+                {
+                    match &args[0].value.kind {
+                        ExprKind::Name(id) => id.name.clone(),
+                        _ => format!("Column{}", i + 1),
+                    }
+                }
                 (None, _) => super::tabular::derived_name_pub(&item.expr)
                     .unwrap_or_else(|| format!("Column{}", i + 1)),
             };
@@ -486,6 +499,30 @@ impl Planner<'_> {
         })
     }
 
+    /// `search [kind=...] [in (T1, T2)] predicate` as a source: the union of the tables (every
+    /// table in scope when `in` is not written) with `$table` naming each row's table, filtered
+    /// like the `search` operator.
+    pub(super) fn search_source(&mut self, spec: &ast::SearchSpec, span: Span) -> PResult<Tabular> {
+        let tables: Vec<ast::Expr> = if spec.tables.is_empty() {
+            let mut names: Vec<String> = self.catalog.names().map(String::from).collect();
+            names.sort();
+            names
+                .into_iter()
+                .map(|name| ast::Expr {
+                    kind: ExprKind::Name(ast::Ident { name, span }),
+                    span,
+                })
+                .collect()
+        } else {
+            spec.tables.clone()
+        };
+        if tables.is_empty() {
+            return err("KQL1086", "search: no table is in scope", span);
+        }
+        let t = self.union_of(None, &tables, Some("$table".into()), span)?;
+        self.search_filter(t, spec, span)
+    }
+
     fn search_predicate(
         &mut self,
         e: &ast::Expr,
@@ -499,7 +536,7 @@ impl Planner<'_> {
                 } else {
                     crate::functions::strings::has
                 };
-                let mut acc: Option<Expr> = None;
+                let mut tests: Vec<Expr> = Vec::new();
                 for c in row {
                     let text = self.to_string_expr(Typed::new(column(&c.name), c.ty));
                     let test = udf::call(
@@ -508,12 +545,9 @@ impl Planner<'_> {
                         kernel,
                         vec![text, string_lit(term)],
                     );
-                    acc = Some(match acc {
-                        None => test,
-                        Some(a) => a.or(test),
-                    });
+                    tests.push(test);
                 }
-                Ok(Typed::new(acc.unwrap_or(lit(false)), ScalarType::Bool))
+                Ok(Typed::new(any_of(tests), ScalarType::Bool))
             }
             ExprKind::Binary {
                 op: op @ (ast::BinaryOp::And | ast::BinaryOp::Or),
@@ -532,6 +566,8 @@ impl Planner<'_> {
                 ))
             }
             ExprKind::Paren(inner) => self.search_predicate(inner, row, case_sensitive),
+            // `search *`: every row.
+            ExprKind::Star => Ok(Typed::new(lit(true), ScalarType::Bool)),
             ExprKind::Binary {
                 op: ast::BinaryOp::Str(sop),
                 left,
@@ -539,7 +575,7 @@ impl Planner<'_> {
             } if matches!(left.kind, ExprKind::Star) => {
                 // `* has "x"`: any column.
                 let needle = self.string_operand(right, row)?;
-                let mut acc: Option<Expr> = None;
+                let mut tests: Vec<Expr> = Vec::new();
                 for c in row {
                     let l = ast::Expr {
                         kind: ExprKind::Name(ast::Ident {
@@ -559,13 +595,10 @@ impl Planner<'_> {
                         },
                         row,
                     )?;
-                    acc = Some(match acc {
-                        None => test.expr,
-                        Some(a) => a.or(test.expr),
-                    });
+                    tests.push(test.expr);
                 }
                 let _ = needle;
-                Ok(Typed::new(acc.unwrap_or(lit(false)), ScalarType::Bool))
+                Ok(Typed::new(any_of(tests), ScalarType::Bool))
             }
             _ => {
                 let t = self.scalar(e, row)?;
@@ -605,4 +638,21 @@ impl Planner<'_> {
             columns: vec![ColumnInfo { name, ty: v.ty }],
         })
     }
+}
+
+/// `a or b or ...` as a balanced tree (a search over hundreds of columns must not nest
+/// hundreds deep: planning and execution recurse over it); `false` for none.
+fn any_of(mut tests: Vec<Expr>) -> Expr {
+    while tests.len() > 1 {
+        let mut next = Vec::with_capacity(tests.len().div_ceil(2));
+        let mut it = tests.into_iter();
+        while let Some(a) = it.next() {
+            next.push(match it.next() {
+                Some(b) => a.or(b),
+                None => a,
+            });
+        }
+        tests = next;
+    }
+    tests.pop().unwrap_or(lit(false))
 }

@@ -288,6 +288,14 @@ impl Planner<'_> {
             }
             None => {}
         }
+        // `True`/`TRUE`/`False`/`FALSE`: the reference spells bool literals `true`/`false`, but
+        // Kusto also takes these spellings and Microsoft's published rules use them. Columns
+        // and `let`s of those names still win (checked above).
+        match id.name.as_str() {
+            "True" | "TRUE" => return Ok(Typed::new(lit(true), ScalarType::Bool)),
+            "False" | "FALSE" => return Ok(Typed::new(lit(false), ScalarType::Bool)),
+            _ => {}
+        }
         let mut d = Diagnostic::error(
             "KQL1001",
             format!("unknown column or name `{}`", id.name),
@@ -488,6 +496,12 @@ impl Planner<'_> {
                 strside.expr =
                     crate::functions::convert::convert(strside.expr.clone(), T::String, T::Real);
                 strside.ty = T::Real;
+            }
+            // bool is true (1) / false (0) (bool data type reference): `IsLocalAdmin == 1`.
+            (T::Bool, n) | (n, T::Bool) if is_numeric(n) => {
+                let boolside = if a == T::Bool { &mut *l } else { &mut *r };
+                boolside.expr = super::calls::cast(boolside.expr.clone(), DataType::Int64);
+                boolside.ty = T::Long;
             }
             (T::Dynamic, x) | (x, T::Dynamic) if x != T::Dynamic => {
                 // Convert the dynamic side to the other side's type.

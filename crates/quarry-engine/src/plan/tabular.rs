@@ -296,6 +296,7 @@ impl Planner<'_> {
             } => self.range(c, from, to, step, e.span),
             K::Union(spec) => self.union(None, spec, e.span),
             K::ExternalData(spec) => self.externaldata(spec, e.span),
+            K::Search(spec) => self.search_source(spec, e.span),
             _ => {
                 let v = self.value(e)?;
                 match v {
@@ -597,7 +598,7 @@ impl Planner<'_> {
         })
     }
 
-    fn apply(&mut self, t: Tabular, op: &ast::PipeOp) -> PResult<Tabular> {
+    pub(super) fn apply(&mut self, t: Tabular, op: &ast::PipeOp) -> PResult<Tabular> {
         let span = op.span;
         match &op.kind {
             PipeOpKind::Where(pred) => {
@@ -826,6 +827,8 @@ impl Planner<'_> {
                 })
             }
             PipeOpKind::MvExpand(spec) => self.mv_expand(t, spec, false, span),
+            PipeOpKind::MvApply(spec) => self.mv_apply(t, spec, span),
+            PipeOpKind::MakeSeries(spec) => self.make_series(t, spec, span),
             PipeOpKind::Parse(spec) => self.parse_op(t, spec, false, span),
             PipeOpKind::ParseWhere(spec) => self.parse_op(t, spec, true, span),
             PipeOpKind::Render(r) => self.render(t, r),
@@ -1183,11 +1186,24 @@ impl Planner<'_> {
                 withsource = Some(id.name.clone());
             }
         }
+        self.union_of(first, &spec.tables, withsource, span)
+    }
+
+    /// The rows of `first` (when given) and of every table expression in `tables` (bare names
+    /// may hold `*` wildcards over the catalog), with a `withsource` column naming each row's
+    /// table when asked.
+    pub(super) fn union_of(
+        &mut self,
+        first: Option<Tabular>,
+        tables: &[ast::Expr],
+        withsource: Option<String>,
+        span: Span,
+    ) -> PResult<Tabular> {
         let mut inputs: Vec<(String, Tabular)> = Vec::new();
         if let Some(f) = first {
             inputs.push(("".into(), f));
         }
-        for te in &spec.tables {
+        for te in tables {
             if let ast::ExprKind::Name(id) = &te.kind
                 && id.name.contains('*')
             {
