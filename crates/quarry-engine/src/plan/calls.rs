@@ -1041,11 +1041,11 @@ impl Planner<'_> {
         let bad = |e: datafusion::error::DataFusionError| super::tabular::df_error(e, span);
         let (expr, ty, post): (Expr, T, Option<PostAggregate>) = match fname {
             "count" if a.is_empty() => (agg::count(lit(1i64)), T::Long, None),
-            // `count(x)`: rows where x is not null (the form older Kusto docs describe:
-            // "null values are ignored"; strings are never null, so every row counts).
+            // `count(x)`: counts rows like `count()`, nulls included (the summarize reference's
+            // documented output); the argument is still checked.
             "count" => {
-                let x = self.scalar(a[0], row)?;
-                (agg::count(x.expr), T::Long, None)
+                self.scalar(a[0], row)?;
+                (agg::count(lit(1i64)), T::Long, None)
             }
             "count_distinct" => {
                 let x = self.scalar(a[0], row)?;
