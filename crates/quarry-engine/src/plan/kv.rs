@@ -283,3 +283,44 @@ impl Planner<'_> {
         })
     }
 }
+
+impl Planner<'_> {
+    /// `range` whose bounds are computed at run time (`toscalar(...)`): integer bounds only,
+    /// expanded from `generate_series` on one row.
+    pub(super) fn range_computed(
+        &mut self,
+        c: &ast::Ident,
+        from: super::Typed,
+        to: super::Typed,
+        step: super::Typed,
+        span: Span,
+    ) -> PResult<Tabular> {
+        let ints = [&from, &to, &step]
+            .iter()
+            .all(|t| matches!(t.ty, ScalarType::Int | ScalarType::Long));
+        if !ints {
+            return err(
+                "KQL1072",
+                "range bounds and step must be constants (or long values computed by toscalar)",
+                span,
+            );
+        }
+        let long = |t: super::Typed| super::calls::cast(t.expr, DataType::Int64);
+        let series =
+            datafusion::functions_nested::expr_fn::gen_series(long(from), long(to), long(step));
+        let bad = |e| df_error(e, span);
+        let plan = LogicalPlanBuilder::empty(true)
+            .project(vec![series.alias(&c.name)])
+            .and_then(|b| b.unnest_column(c.name.as_str()))
+            .and_then(|b| b.project(vec![column(&c.name)]))
+            .and_then(|b| b.build())
+            .map_err(bad)?;
+        Ok(Tabular {
+            plan,
+            columns: vec![ColumnInfo {
+                name: c.name.clone(),
+                ty: ScalarType::Long,
+            }],
+        })
+    }
+}

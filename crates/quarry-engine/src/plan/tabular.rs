@@ -470,7 +470,7 @@ impl Planner<'_> {
             eval_constant(&t.expr),
             eval_constant(&s.expr),
         ) else {
-            return err("KQL1072", "range bounds and step must be constants", span);
+            return self.range_computed(c, f, t, s, span);
         };
         const MAX_ROWS: i128 = 10_000_000;
         let as_i128 = |v: &ScalarValue| -> Option<i128> {
