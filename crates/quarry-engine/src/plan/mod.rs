@@ -10,6 +10,7 @@ mod aggs;
 mod calls;
 mod kv;
 mod operators;
+mod partition;
 mod scalar;
 mod scan;
 mod serial;
@@ -106,6 +107,8 @@ pub(crate) struct Planner<'a> {
     /// The input columns of the `extend` being compiled: `pack_all()` packs those, not the
     /// columns the same `extend` defines before it.
     extend_input: Option<Vec<ColumnInfo>>,
+    /// The key of the enclosing `partition by k (...)`, while its subquery is compiled.
+    partition_key: Option<String>,
 }
 
 impl<'a> Planner<'a> {
@@ -118,6 +121,7 @@ impl<'a> Planner<'a> {
             agg: None,
             render: None,
             extend_input: None,
+            partition_key: None,
         }
     }
 

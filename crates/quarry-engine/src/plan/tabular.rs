@@ -576,7 +576,7 @@ impl Planner<'_> {
         })
     }
 
-    fn apply(&mut self, t: Tabular, op: &ast::PipeOp) -> PResult<Tabular> {
+    pub(super) fn apply(&mut self, t: Tabular, op: &ast::PipeOp) -> PResult<Tabular> {
         let span = op.span;
         match &op.kind {
             PipeOpKind::Where(pred) => {
@@ -613,7 +613,8 @@ impl Planner<'_> {
                     cols.push(ColumnInfo { name, ty: v.ty });
                 }
                 let (input, exprs) =
-                    super::serial::plan_windows(t.plan, exprs).map_err(|e| df_error(e, span))?;
+                    super::serial::plan_windows(t.plan, exprs, self.partition_keys())
+                        .map_err(|e| df_error(e, span))?;
                 let plan = build(LogicalPlanBuilder::from(input).project(exprs), span)?;
                 Ok(Tabular {
                     plan,
@@ -810,6 +811,7 @@ impl Planner<'_> {
             PipeOpKind::Render(r) => self.render(t, r),
             PipeOpKind::ParseKv(spec) => self.parse_kv(t, spec, span),
             PipeOpKind::Scan(spec) => self.scan_op(t, spec, span),
+            PipeOpKind::Partition(p) => self.partition_op(t, p, span),
             PipeOpKind::ProjectByNames(items) => self.project_by_names(t, items, span),
             PipeOpKind::Lookup { params, right, on } => self.lookup_op(t, params, right, on, span),
             PipeOpKind::Invoke(call) => self.invoke(t, call, span),
@@ -867,7 +869,7 @@ impl Planner<'_> {
         self.count_arg(e)
     }
 
-    fn count_arg(&mut self, e: &ast::Expr) -> PResult<usize> {
+    pub(super) fn count_arg(&mut self, e: &ast::Expr) -> PResult<usize> {
         let v = self.scalar(e, &[])?;
         match eval_constant(&v.expr) {
             Some(ScalarValue::Int64(Some(n))) if n >= 0 => Ok(n as usize),
@@ -880,7 +882,7 @@ impl Planner<'_> {
         }
     }
 
-    fn sort_exprs(
+    pub(super) fn sort_exprs(
         &mut self,
         keys: &[ast::SortKey],
         row: &[ColumnInfo],
@@ -942,7 +944,8 @@ impl Planner<'_> {
                 cols.push(ColumnInfo { name, ty: v.ty });
             }
             let (input, exprs) =
-                super::serial::plan_windows(cur.plan, exprs).map_err(|e| df_error(e, span))?;
+                super::serial::plan_windows(cur.plan, exprs, self.partition_keys())
+                    .map_err(|e| df_error(e, span))?;
             let plan = build(LogicalPlanBuilder::from(input).project(exprs), span)?;
             cur = Tabular {
                 plan,
@@ -952,7 +955,7 @@ impl Planner<'_> {
         Ok(cur)
     }
 
-    fn summarize(
+    pub(super) fn summarize(
         &mut self,
         t: Tabular,
         aggregates: &[ast::NamedExpr],
