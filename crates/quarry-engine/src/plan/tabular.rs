@@ -269,6 +269,8 @@ impl Planner<'_> {
                 }
             }
             K::Print(items) => {
+                let expanded = super::aggs::expand_multi_value(items);
+                let items = expanded.as_slice();
                 let names = names_for(items, &[], "print_");
                 let mut exprs = Vec::new();
                 let mut cols = Vec::new();
@@ -912,6 +914,8 @@ impl Planner<'_> {
         span: Span,
     ) -> PResult<Tabular> {
         let mut cur = t;
+        let expanded = super::aggs::expand_multi_value(items);
+        let items = expanded.as_slice();
         let taken: Vec<String> = cur.columns.iter().map(|c| c.name.clone()).collect();
         let names = names_for(items, &taken, "Column");
         for (it, name) in items.iter().zip(names) {
