@@ -152,6 +152,20 @@ impl<'a> Planner<'a> {
                         diags.push(*d);
                     }
                 }
+                // `set query_bin_auto_size = 1h;` / `set query_bin_auto_at = ...;` feed
+                // `bin_auto()`; other options tune the service, not results.
+                ast::Statement::Set {
+                    name,
+                    value: Some(v),
+                    ..
+                } if name.name.starts_with("query_bin_auto_") => match self.scalar(v, &[]) {
+                    Ok(t) => {
+                        if let Some(scope) = self.scopes.last_mut() {
+                            scope.insert(format!("__set_{}", name.name), Binding::Scalar(t));
+                        }
+                    }
+                    Err(d) => diags.push(*d),
+                },
                 ast::Statement::Set { .. } => {}
                 ast::Statement::Query(e) => match self.plan_query(e) {
                     Ok(t) => out.push(PlannedQuery {

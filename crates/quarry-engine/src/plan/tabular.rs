@@ -62,8 +62,8 @@ fn derived_name(e: &ast::Expr) -> Option<String> {
             let first = args.first().and_then(|a| derived_name(&a.value));
             let f = name.name.as_str();
             match f {
-                "bin" | "floor" | "bin_at" | "startofday" | "startofweek" | "startofmonth"
-                | "startofyear" => first,
+                "bin" | "floor" | "bin_at" | "bin_auto" | "startofday" | "startofweek"
+                | "startofmonth" | "startofyear" => first,
                 // `count(y)` is named count_y (summarize reference), `count()` count_.
                 "count" => Some(format!("count_{}", first.unwrap_or_default())),
                 "covariance" | "covariancep" | "covarianceif" | "covariancepif" => {
