@@ -269,7 +269,25 @@ impl Planner<'_> {
                 }
             }
             K::Print(items) => {
-                let expanded = super::aggs::expand_multi_value(items);
+                // A bare name of a function without parameters is a call (named print_N).
+                let items: Vec<ast::NamedExpr> = items
+                    .iter()
+                    .map(|it| match &it.expr.kind {
+                        K::Name(id)
+                            if matches!(self.lookup(&id.name),
+                                Some(Binding::Function(f)) if f.params.is_empty()) =>
+                        {
+                            let mut it = it.clone();
+                            it.expr.kind = K::Call {
+                                name: id.clone(),
+                                args: vec![],
+                            };
+                            it
+                        }
+                        _ => it.clone(),
+                    })
+                    .collect();
+                let expanded = super::aggs::expand_multi_value(&items);
                 let items = expanded.as_slice();
                 let names = names_for(items, &[], "print_");
                 let mut exprs = Vec::new();
