@@ -18,6 +18,7 @@ pub mod misc;
 pub mod parsing;
 pub mod registry;
 pub mod serial;
+pub mod series;
 pub mod strings;
 pub mod text;
 pub mod timefns;
