@@ -294,6 +294,56 @@ fn series_fill_backward(args: &[ColumnarValue], rows: usize) -> Result<ArrayRef>
     fill_along(args, rows, true)
 }
 
+/// `series_stats_dynamic(series [, ignore_nonfinite])`: min, min_idx, max, max_idx, avg,
+/// stdev and variance (sample), sum and len of the numeric elements, as a bag.
+fn series_stats_dynamic(args: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
+    let n = batch_len(args, rows);
+    let a = Values::new(args, 0, n)?;
+    Ok(dyn_out((0..n).map(|r| {
+        let Series::Array(items) = Series::of(a.get(r))? else {
+            return None;
+        };
+        let vals: Vec<(usize, f64)> = items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, x)| x.filter(|v| v.is_finite()).map(|v| (i, v)))
+            .collect();
+        let len = vals.len() as f64;
+        let fnum = |x: f64| {
+            serde_json::Number::from_f64(x)
+                .map(Value::Number)
+                .unwrap_or(Value::Null)
+        };
+        if vals.is_empty() {
+            return Some(serde_json::json!({
+                "min": null, "min_idx": null, "max": null, "max_idx": null, "avg": null,
+                "stdev": null, "variance": null, "sum": 0.0, "len": 0
+            }));
+        }
+        let (mut min_i, mut max_i) = (vals[0], vals[0]);
+        for &(i, v) in &vals {
+            if v < min_i.1 {
+                min_i = (i, v);
+            }
+            if v > max_i.1 {
+                max_i = (i, v);
+            }
+        }
+        let sum: f64 = vals.iter().map(|x| x.1).sum();
+        let avg = sum / len;
+        let variance = if len > 1.0 {
+            vals.iter().map(|x| (x.1 - avg).powi(2)).sum::<f64>() / (len - 1.0)
+        } else {
+            0.0
+        };
+        Some(serde_json::json!({
+            "min": fnum(min_i.1), "min_idx": min_i.0, "max": fnum(max_i.1), "max_idx": max_i.0,
+            "avg": fnum(avg), "stdev": fnum(variance.sqrt()), "variance": fnum(variance),
+            "sum": fnum(sum), "len": vals.len()
+        }))
+    })))
+}
+
 macro_rules! entries {
     ($($name:ident: $lo:expr, $hi:expr, $ret:expr;)*) => {
         pub const FUNCTIONS: &[Simple] = &[
@@ -334,4 +384,5 @@ entries! {
     series_fill_const: 2, 3, ret::dynamic;
     series_fill_forward: 1, 2, ret::dynamic;
     series_fill_backward: 1, 2, ret::dynamic;
+    series_stats_dynamic: 1, 2, ret::dynamic;
 }

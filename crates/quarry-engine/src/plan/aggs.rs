@@ -119,6 +119,70 @@ pub(super) fn expand_multi_value(items: &[ast::NamedExpr]) -> Vec<ast::NamedExpr
             out.push(it.clone());
             continue;
         };
+        if name.name == "series_stats" && it.names.len() != 1 {
+            // Seven columns `series_stats_<arg>_min`, ... (series_stats reference).
+            let arg = args
+                .first()
+                .and_then(|a| super::tabular::derived_name_pub(&a.value))
+                .unwrap_or_default();
+            let fields = [
+                ("min", "todouble"),
+                ("min_idx", "tolong"),
+                ("max", "todouble"),
+                ("max_idx", "tolong"),
+                ("avg", "todouble"),
+                ("stdev", "todouble"),
+                ("variance", "todouble"),
+            ];
+            let sp = it.expr.span;
+            let stats = ast::Expr {
+                kind: ast::ExprKind::Call {
+                    name: ast::Ident {
+                        name: "series_stats_dynamic".into(),
+                        span: name.span,
+                    },
+                    args: args.clone(),
+                },
+                span: sp,
+            };
+            for (i, (field, conv)) in fields.iter().enumerate() {
+                let names = match it.names.get(i) {
+                    Some(n) => vec![n.clone()],
+                    None => vec![ast::Ident {
+                        name: format!("series_stats_{arg}_{field}"),
+                        span: it.span,
+                    }],
+                };
+                let get = ast::Expr {
+                    kind: ast::ExprKind::Index {
+                        object: Box::new(stats.clone()),
+                        index: Box::new(ast::Expr {
+                            kind: ast::ExprKind::Literal(ast::Literal::String(field.to_string())),
+                            span: sp,
+                        }),
+                    },
+                    span: sp,
+                };
+                out.push(ast::NamedExpr {
+                    names,
+                    expr: ast::Expr {
+                        kind: ast::ExprKind::Call {
+                            name: ast::Ident {
+                                name: conv.to_string(),
+                                span: name.span,
+                            },
+                            args: vec![ast::Arg {
+                                name: None,
+                                value: get,
+                            }],
+                        },
+                        span: sp,
+                    },
+                    span: it.span,
+                });
+            }
+            continue;
+        }
         if !matches!(name.name.as_str(), "array_sort_asc" | "array_sort_desc") {
             out.push(it.clone());
             continue;

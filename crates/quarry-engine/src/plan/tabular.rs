@@ -616,6 +616,8 @@ impl Planner<'_> {
             }
             PipeOpKind::Extend(items) => self.extend(t, items, span),
             PipeOpKind::Project(items) => {
+                let expanded = super::aggs::expand_multi_value(items);
+                let items = expanded.as_slice();
                 let taken: Vec<String> = Vec::new();
                 let names = names_for(items, &taken, "Column");
                 let mut exprs = Vec::new();
