@@ -15,6 +15,7 @@ mod scalar;
 mod scan;
 mod serial;
 mod tabular;
+mod topnested;
 
 use crate::catalog::Catalog;
 use datafusion::logical_expr::{Expr, LogicalPlan};

@@ -834,6 +834,7 @@ impl Planner<'_> {
             PipeOpKind::ParseKv(spec) => self.parse_kv(t, spec, span),
             PipeOpKind::Scan(spec) => self.scan_op(t, spec, span),
             PipeOpKind::Partition(p) => self.partition_op(t, p, span),
+            PipeOpKind::TopNested(levels) => self.top_nested(t, levels, span),
             PipeOpKind::ProjectByNames(items) => self.project_by_names(t, items, span),
             PipeOpKind::Lookup { params, right, on } => self.lookup_op(t, params, right, on, span),
             PipeOpKind::Invoke(call) => self.invoke(t, call, span),
