@@ -152,11 +152,11 @@ impl Planner<'_> {
                             (
                                 lkeys
                                     .iter()
-                                    .map(|k| datafusion::common::Column::new_unqualified(k))
+                                    .map(datafusion::common::Column::new_unqualified)
                                     .collect::<Vec<_>>(),
                                 rkeys
                                     .iter()
-                                    .map(|k| datafusion::common::Column::new_unqualified(k))
+                                    .map(datafusion::common::Column::new_unqualified)
                                     .collect::<Vec<_>>(),
                             ),
                             None,
