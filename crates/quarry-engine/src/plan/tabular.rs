@@ -608,7 +608,22 @@ impl Planner<'_> {
                         pred.span,
                     );
                 }
-                let plan = build(LogicalPlanBuilder::from(t.plan).filter(p.expr), span)?;
+                // `where prev(x) != x`: window calls are computed first, then dropped.
+                let (input, mut exprs) =
+                    super::serial::plan_windows(t.plan, vec![p.expr], self.partition_keys())
+                        .map_err(|e| df_error(e, span))?;
+                let pred = exprs.pop().unwrap_or_else(|| lit(true));
+                let plan = build(
+                    LogicalPlanBuilder::from(input).filter(pred).and_then(|b| {
+                        b.project(
+                            t.columns
+                                .iter()
+                                .map(|c| column(&c.name))
+                                .collect::<Vec<_>>(),
+                        )
+                    }),
+                    span,
+                )?;
                 Ok(Tabular {
                     plan,
                     columns: t.columns,
