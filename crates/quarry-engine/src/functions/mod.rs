@@ -19,6 +19,7 @@ pub mod parsing;
 pub mod registry;
 pub mod serial;
 pub mod series;
+pub mod series_math;
 pub mod strings;
 pub mod text;
 pub mod timefns;

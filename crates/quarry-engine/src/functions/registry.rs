@@ -19,8 +19,9 @@ pub struct Simple {
 }
 
 /// Every family's list; searched in order.
-fn families() -> [&'static [Simple]; 12] {
+fn families() -> [&'static [Simple]; 13] {
     [
+        super::series_math::FUNCTIONS,
         super::tz::FUNCTIONS,
         super::aggs::FUNCTIONS,
         super::units::FUNCTIONS,

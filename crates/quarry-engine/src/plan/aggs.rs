@@ -107,6 +107,125 @@ pub(super) fn expand_percentiles(items: &[ast::NamedExpr]) -> Vec<ast::NamedExpr
     out
 }
 
+/// Functions that return several columns: `array_sort_asc(a1, a2, ...)` (and `_desc`) with
+/// more than one array gives one column per array, named `<arg>_sorted` (array_sort_asc
+/// reference: "output column names are generated from the arguments") or by the tuple names
+/// of `(x, y) = array_sort_asc(a1, a2)`. Each column reads its element of the function's array
+/// of arrays.
+pub(super) fn expand_multi_value(items: &[ast::NamedExpr]) -> Vec<ast::NamedExpr> {
+    let mut out = Vec::with_capacity(items.len());
+    for it in items {
+        let ast::ExprKind::Call { name, args } = &it.expr.kind else {
+            out.push(it.clone());
+            continue;
+        };
+        if name.name == "series_stats" && it.names.len() != 1 {
+            // Seven columns `series_stats_<arg>_min`, ... (series_stats reference).
+            let arg = args
+                .first()
+                .and_then(|a| super::tabular::derived_name_pub(&a.value))
+                .unwrap_or_default();
+            let fields = [
+                ("min", "todouble"),
+                ("min_idx", "tolong"),
+                ("max", "todouble"),
+                ("max_idx", "tolong"),
+                ("avg", "todouble"),
+                ("stdev", "todouble"),
+                ("variance", "todouble"),
+            ];
+            let sp = it.expr.span;
+            let stats = ast::Expr {
+                kind: ast::ExprKind::Call {
+                    name: ast::Ident {
+                        name: "series_stats_dynamic".into(),
+                        span: name.span,
+                    },
+                    args: args.clone(),
+                },
+                span: sp,
+            };
+            for (i, (field, conv)) in fields.iter().enumerate() {
+                let names = match it.names.get(i) {
+                    Some(n) => vec![n.clone()],
+                    None => vec![ast::Ident {
+                        name: format!("series_stats_{arg}_{field}"),
+                        span: it.span,
+                    }],
+                };
+                let get = ast::Expr {
+                    kind: ast::ExprKind::Index {
+                        object: Box::new(stats.clone()),
+                        index: Box::new(ast::Expr {
+                            kind: ast::ExprKind::Literal(ast::Literal::String(field.to_string())),
+                            span: sp,
+                        }),
+                    },
+                    span: sp,
+                };
+                out.push(ast::NamedExpr {
+                    names,
+                    expr: ast::Expr {
+                        kind: ast::ExprKind::Call {
+                            name: ast::Ident {
+                                name: conv.to_string(),
+                                span: name.span,
+                            },
+                            args: vec![ast::Arg {
+                                name: None,
+                                value: get,
+                            }],
+                        },
+                        span: sp,
+                    },
+                    span: it.span,
+                });
+            }
+            continue;
+        }
+        if !matches!(name.name.as_str(), "array_sort_asc" | "array_sort_desc") {
+            out.push(it.clone());
+            continue;
+        }
+        // A trailing bool literal is `nulls_last`, not an array.
+        let arrays = args
+            .iter()
+            .filter(|a| !matches!(a.value.kind, ast::ExprKind::Literal(ast::Literal::Bool(_))))
+            .count();
+        if arrays < 2 || it.names.len() == 1 {
+            out.push(it.clone());
+            continue;
+        }
+        for (i, a) in args.iter().take(arrays).enumerate() {
+            let names = match it.names.get(i) {
+                Some(n) => vec![n.clone()],
+                None => match super::tabular::derived_name_pub(&a.value) {
+                    Some(d) => vec![ast::Ident {
+                        name: format!("{d}_sorted"),
+                        span: it.span,
+                    }],
+                    None => vec![],
+                },
+            };
+            out.push(ast::NamedExpr {
+                names,
+                expr: ast::Expr {
+                    kind: ast::ExprKind::Index {
+                        object: Box::new(it.expr.clone()),
+                        index: Box::new(ast::Expr {
+                            kind: ast::ExprKind::Literal(ast::Literal::Long(Some(i as i64))),
+                            span: it.expr.span,
+                        }),
+                    },
+                    span: it.expr.span,
+                },
+                span: it.span,
+            });
+        }
+    }
+    out
+}
+
 impl Planner<'_> {
     /// `[a, b]` (as reals) for each row where both are non-null (and `cond` holds).
     fn pair_list(&self, a: Expr, b: Expr, cond: Option<Expr>) -> PResult<Expr> {

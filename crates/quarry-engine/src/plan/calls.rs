@@ -814,7 +814,9 @@ impl Planner<'_> {
             "toscalar" => {
                 // `toscalar(2)`: a scalar argument is its own value (toscalar reference).
                 let t = match self.tabular(a[0]) {
-                    Err(e) if e.code == "KQL1032" => return self.scalar(a[0], row),
+                    Err(e) if e.code == "KQL1032" || e.code == "KQL1003" => {
+                        return self.scalar(a[0], row);
+                    }
                     other => other?,
                 };
                 let Some(first) = t.columns.first().cloned() else {

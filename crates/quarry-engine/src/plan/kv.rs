@@ -10,6 +10,16 @@ use datafusion::logical_expr::{Expr, LogicalPlanBuilder};
 use quarry_syntax::Span;
 use quarry_syntax::ast::{self, ScalarType};
 
+fn name_expr(name: &str, span: Span) -> ast::Expr {
+    ast::Expr {
+        kind: ast::ExprKind::Name(ast::Ident {
+            name: name.to_string(),
+            span,
+        }),
+        span,
+    }
+}
+
 fn literal_text(e: &ast::Expr) -> Option<String> {
     match &e.kind {
         ast::ExprKind::Literal(ast::Literal::String(s)) => Some(s.clone()),
@@ -150,6 +160,58 @@ impl Planner<'_> {
             return Ok(Some(t));
         }
         match fname {
+            "bin_auto" => {
+                if args.len() != 1 {
+                    return err("KQL1020", "`bin_auto` takes one argument", span);
+                }
+                if self.lookup("__set_query_bin_auto_size").is_none() {
+                    return err(
+                        "KQL1020",
+                        "`bin_auto` needs `set query_bin_auto_size = ...;` before the query",
+                        span,
+                    );
+                }
+                let x = self.scalar(&args[0].value, row)?;
+                let at_name = "__set_query_bin_auto_at";
+                let at = if self.lookup(at_name).is_some() {
+                    name_expr(at_name, span)
+                } else if x.ty == ScalarType::DateTime {
+                    ast::Expr {
+                        kind: ast::ExprKind::Literal(ast::Literal::DateTime(Some(
+                            "1970-01-01".into(),
+                        ))),
+                        span,
+                    }
+                } else {
+                    ast::Expr {
+                        kind: ast::ExprKind::Literal(ast::Literal::Long(Some(0))),
+                        span,
+                    }
+                };
+                // bin_at(x, size, at)
+                let call = ast::Expr {
+                    kind: ast::ExprKind::Call {
+                        name: ast::Ident {
+                            name: "bin_at".into(),
+                            span,
+                        },
+                        args: vec![
+                            args[0].clone(),
+                            ast::Arg {
+                                name: None,
+                                value: name_expr("__set_query_bin_auto_size", span),
+                            },
+                            ast::Arg {
+                                name: None,
+                                value: at,
+                            },
+                        ],
+                    },
+                    span,
+                };
+                let _ = x;
+                Ok(Some(self.scalar(&call, row)?))
+            }
             "pack_all" => {
                 if args.len() > 1 {
                     return err("KQL1020", "`pack_all` takes 0 to 1 argument(s)", span);
@@ -280,6 +342,47 @@ impl Planner<'_> {
         Ok(Tabular {
             plan,
             columns: cols,
+        })
+    }
+}
+
+impl Planner<'_> {
+    /// `range` whose bounds are computed at run time (`toscalar(...)`): integer bounds only,
+    /// expanded from `generate_series` on one row.
+    pub(super) fn range_computed(
+        &mut self,
+        c: &ast::Ident,
+        from: super::Typed,
+        to: super::Typed,
+        step: super::Typed,
+        span: Span,
+    ) -> PResult<Tabular> {
+        let ints = [&from, &to, &step]
+            .iter()
+            .all(|t| matches!(t.ty, ScalarType::Int | ScalarType::Long));
+        if !ints {
+            return err(
+                "KQL1072",
+                "range bounds and step must be constants (or long values computed by toscalar)",
+                span,
+            );
+        }
+        let long = |t: super::Typed| super::calls::cast(t.expr, DataType::Int64);
+        let series =
+            datafusion::functions_nested::expr_fn::gen_series(long(from), long(to), long(step));
+        let bad = |e| df_error(e, span);
+        let plan = LogicalPlanBuilder::empty(true)
+            .project(vec![series.alias(&c.name)])
+            .and_then(|b| b.unnest_column(c.name.as_str()))
+            .and_then(|b| b.project(vec![column(&c.name)]))
+            .and_then(|b| b.build())
+            .map_err(bad)?;
+        Ok(Tabular {
+            plan,
+            columns: vec![ColumnInfo {
+                name: c.name.clone(),
+                ty: ScalarType::Long,
+            }],
         })
     }
 }

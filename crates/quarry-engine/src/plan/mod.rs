@@ -13,10 +13,12 @@ mod kv;
 mod makeseries;
 mod mvapply;
 mod operators;
+mod partition;
 mod scalar;
 mod scan;
 mod serial;
 mod tabular;
+mod topnested;
 
 use crate::catalog::Catalog;
 use datafusion::logical_expr::{Expr, LogicalPlan};
@@ -120,6 +122,8 @@ pub(crate) struct Planner<'a> {
     extend_input: Option<Vec<ColumnInfo>>,
     /// Canonical directories `externaldata` may read under (from [`PlanOptions`]).
     externaldata_roots: Vec<std::path::PathBuf>,
+    /// The key of the enclosing `partition by k (...)`, while its subquery is compiled.
+    partition_key: Option<String>,
 }
 
 impl<'a> Planner<'a> {
@@ -133,6 +137,7 @@ impl<'a> Planner<'a> {
             render: None,
             extend_input: None,
             externaldata_roots: Vec::new(),
+            partition_key: None,
         }
     }
 
@@ -177,6 +182,20 @@ impl<'a> Planner<'a> {
                         failed_lets.push(format!("`{}`", l.name.name));
                     }
                 }
+                // `set query_bin_auto_size = 1h;` / `set query_bin_auto_at = ...;` feed
+                // `bin_auto()`; other options tune the service, not results.
+                ast::Statement::Set {
+                    name,
+                    value: Some(v),
+                    ..
+                } if name.name.starts_with("query_bin_auto_") => match self.scalar(v, &[]) {
+                    Ok(t) => {
+                        if let Some(scope) = self.scopes.last_mut() {
+                            scope.insert(format!("__set_{}", name.name), Binding::Scalar(t));
+                        }
+                    }
+                    Err(d) => diags.push(*d),
+                },
                 ast::Statement::Set { .. } => {}
                 ast::Statement::Query(e) => match self.plan_query(e) {
                     Ok(t) => out.push(PlannedQuery {

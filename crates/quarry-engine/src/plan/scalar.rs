@@ -279,6 +279,11 @@ impl Planner<'_> {
                     id.span,
                 );
             }
+            // A function without parameters may be called without parentheses
+            // (named-expressions reference: `let x = () {rand(1000)}; print x`).
+            Some(Binding::Function(f)) if f.params.is_empty() => {
+                return self.call(id, &[], row, id.span);
+            }
             Some(Binding::Function(_)) => {
                 return err(
                     "KQL1040",

@@ -406,7 +406,8 @@ impl Planner<'_> {
         let bad = |e| df_error(e, span);
         let mut exprs: Vec<Expr> = base[..n_input].iter().map(|c| column(&c.name)).collect();
         exprs.push(call.alias("__scan"));
-        let (input, exprs) = super::serial::plan_windows(t.plan, exprs).map_err(bad)?;
+        let (input, exprs) =
+            super::serial::plan_windows(t.plan, exprs, self.partition_keys()).map_err(bad)?;
         let b = LogicalPlanBuilder::from(input)
             .project(exprs)
             .and_then(|b| b.unnest_column("__scan"))

@@ -40,6 +40,7 @@ fn contains_window(e: &Expr) -> bool {
 pub(super) fn plan_windows(
     mut plan: LogicalPlan,
     exprs: Vec<Expr>,
+    partition: Vec<Expr>,
 ) -> datafusion::error::Result<(LogicalPlan, Vec<Expr>)> {
     let mut exprs = exprs;
     while exprs.iter().any(contains_window) {
@@ -63,10 +64,18 @@ pub(super) fn plan_windows(
         let named: Vec<(Expr, Expr, String)> = innermost
             .into_iter()
             .map(|w| {
-                let ordered = match (&w, &order) {
-                    (Expr::WindowFunction(f), Some(keys)) if f.params.order_by.is_empty() => {
+                let ordered = match &w {
+                    Expr::WindowFunction(f) => {
                         let mut f = f.clone();
-                        f.params.order_by = keys.clone();
+                        if let Some(keys) = &order
+                            && f.params.order_by.is_empty()
+                        {
+                            f.params.order_by = keys.clone();
+                        }
+                        // Inside `partition by k (...)`: each partition separately.
+                        if f.params.partition_by.is_empty() {
+                            f.params.partition_by = partition.clone();
+                        }
                         Expr::WindowFunction(f)
                     }
                     _ => w.clone(),

@@ -62,8 +62,8 @@ fn derived_name(e: &ast::Expr) -> Option<String> {
             let first = args.first().and_then(|a| derived_name(&a.value));
             let f = name.name.as_str();
             match f {
-                "bin" | "floor" | "bin_at" | "startofday" | "startofweek" | "startofmonth"
-                | "startofyear" => first,
+                "bin" | "floor" | "bin_at" | "bin_auto" | "startofday" | "startofweek"
+                | "startofmonth" | "startofyear" => first,
                 // Conversions keep their argument's name (`by tostring(Props.Country)` is
                 // `Props_Country`), as Kusto names them.
                 "tostring" | "toint" | "tolong" | "todouble" | "toreal" | "todecimal"
@@ -273,6 +273,26 @@ impl Planner<'_> {
                 }
             }
             K::Print(items) => {
+                // A bare name of a function without parameters is a call (named print_N).
+                let items: Vec<ast::NamedExpr> = items
+                    .iter()
+                    .map(|it| match &it.expr.kind {
+                        K::Name(id)
+                            if matches!(self.lookup(&id.name),
+                                Some(Binding::Function(f)) if f.params.is_empty()) =>
+                        {
+                            let mut it = it.clone();
+                            it.expr.kind = K::Call {
+                                name: id.clone(),
+                                args: vec![],
+                            };
+                            it
+                        }
+                        _ => it.clone(),
+                    })
+                    .collect();
+                let expanded = super::aggs::expand_multi_value(&items);
+                let items = expanded.as_slice();
                 let names = names_for(items, &[], "print_");
                 let mut exprs = Vec::new();
                 let mut cols = Vec::new();
@@ -492,7 +512,7 @@ impl Planner<'_> {
             eval_constant(&t.expr),
             eval_constant(&s.expr),
         ) else {
-            return err("KQL1072", "range bounds and step must be constants", span);
+            return self.range_computed(c, f, t, s, span);
         };
         const MAX_ROWS: i128 = 10_000_000;
         let as_i128 = |v: &ScalarValue| -> Option<i128> {
@@ -610,7 +630,22 @@ impl Planner<'_> {
                         pred.span,
                     );
                 }
-                let plan = build(LogicalPlanBuilder::from(t.plan).filter(p.expr), span)?;
+                // `where prev(x) != x`: window calls are computed first, then dropped.
+                let (input, mut exprs) =
+                    super::serial::plan_windows(t.plan, vec![p.expr], self.partition_keys())
+                        .map_err(|e| df_error(e, span))?;
+                let pred = exprs.pop().unwrap_or_else(|| lit(true));
+                let plan = build(
+                    LogicalPlanBuilder::from(input).filter(pred).and_then(|b| {
+                        b.project(
+                            t.columns
+                                .iter()
+                                .map(|c| column(&c.name))
+                                .collect::<Vec<_>>(),
+                        )
+                    }),
+                    span,
+                )?;
                 Ok(Tabular {
                     plan,
                     columns: t.columns,
@@ -618,6 +653,8 @@ impl Planner<'_> {
             }
             PipeOpKind::Extend(items) => self.extend(t, items, span),
             PipeOpKind::Project(items) => {
+                let expanded = super::aggs::expand_multi_value(items);
+                let items = expanded.as_slice();
                 let taken: Vec<String> = Vec::new();
                 let names = names_for(items, &taken, "Column");
                 let mut exprs = Vec::new();
@@ -635,7 +672,8 @@ impl Planner<'_> {
                     cols.push(ColumnInfo { name, ty: v.ty });
                 }
                 let (input, exprs) =
-                    super::serial::plan_windows(t.plan, exprs).map_err(|e| df_error(e, span))?;
+                    super::serial::plan_windows(t.plan, exprs, self.partition_keys())
+                        .map_err(|e| df_error(e, span))?;
                 let plan = build(LogicalPlanBuilder::from(input).project(exprs), span)?;
                 Ok(Tabular {
                     plan,
@@ -834,6 +872,8 @@ impl Planner<'_> {
             PipeOpKind::Render(r) => self.render(t, r),
             PipeOpKind::ParseKv(spec) => self.parse_kv(t, spec, span),
             PipeOpKind::Scan(spec) => self.scan_op(t, spec, span),
+            PipeOpKind::Partition(p) => self.partition_op(t, p, span),
+            PipeOpKind::TopNested(levels) => self.top_nested(t, levels, span),
             PipeOpKind::ProjectByNames(items) => self.project_by_names(t, items, span),
             PipeOpKind::Lookup { params, right, on } => self.lookup_op(t, params, right, on, span),
             PipeOpKind::Invoke(call) => self.invoke(t, call, span),
@@ -891,7 +931,7 @@ impl Planner<'_> {
         self.count_arg(e)
     }
 
-    fn count_arg(&mut self, e: &ast::Expr) -> PResult<usize> {
+    pub(super) fn count_arg(&mut self, e: &ast::Expr) -> PResult<usize> {
         let v = self.scalar(e, &[])?;
         match eval_constant(&v.expr) {
             Some(ScalarValue::Int64(Some(n))) if n >= 0 => Ok(n as usize),
@@ -904,7 +944,7 @@ impl Planner<'_> {
         }
     }
 
-    fn sort_exprs(
+    pub(super) fn sort_exprs(
         &mut self,
         keys: &[ast::SortKey],
         row: &[ColumnInfo],
@@ -934,6 +974,8 @@ impl Planner<'_> {
         span: Span,
     ) -> PResult<Tabular> {
         let mut cur = t;
+        let expanded = super::aggs::expand_multi_value(items);
+        let items = expanded.as_slice();
         let taken: Vec<String> = cur.columns.iter().map(|c| c.name.clone()).collect();
         let names = names_for(items, &taken, "Column");
         for (it, name) in items.iter().zip(names) {
@@ -966,7 +1008,8 @@ impl Planner<'_> {
                 cols.push(ColumnInfo { name, ty: v.ty });
             }
             let (input, exprs) =
-                super::serial::plan_windows(cur.plan, exprs).map_err(|e| df_error(e, span))?;
+                super::serial::plan_windows(cur.plan, exprs, self.partition_keys())
+                    .map_err(|e| df_error(e, span))?;
             let plan = build(LogicalPlanBuilder::from(input).project(exprs), span)?;
             cur = Tabular {
                 plan,
@@ -976,7 +1019,7 @@ impl Planner<'_> {
         Ok(cur)
     }
 
-    fn summarize(
+    pub(super) fn summarize(
         &mut self,
         t: Tabular,
         aggregates: &[ast::NamedExpr],
