@@ -7,6 +7,7 @@
 //! `Column1`) follows Kusto rather than DataFusion.
 
 mod calls;
+mod evaluate;
 mod makeseries;
 mod mvapply;
 mod operators;

@@ -744,6 +744,7 @@ impl Planner<'_> {
             PipeOpKind::MvExpand(spec) => self.mv_expand(t, spec, false, span),
             PipeOpKind::MvApply(spec) => self.mv_apply(t, spec, span),
             PipeOpKind::MakeSeries(spec) => self.make_series(t, spec, span),
+            PipeOpKind::Evaluate(spec) => self.evaluate(t, spec, span),
             PipeOpKind::Parse(spec) => self.parse_op(t, spec, false, span),
             PipeOpKind::ParseWhere(spec) => self.parse_op(t, spec, true, span),
             PipeOpKind::Render(r) => self.render(t, r),
