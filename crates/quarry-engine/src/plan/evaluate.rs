@@ -83,10 +83,10 @@ fn static_type(s: &str) -> &'static str {
     }
 }
 
-/// Runs `plan` (one Utf8 column of key-type objects) to completion on a private runtime and
-/// merges the key types. A separate thread keeps this usable from inside an async caller.
-fn collect_key_types(plan: LogicalPlan) -> Result<BTreeMap<String, &'static str>, String> {
-    let batches = std::thread::scope(|s| {
+/// Executes `plan` to completion on a private runtime, on its own thread so that it works from
+/// inside an async caller too.
+fn run(plan: LogicalPlan) -> Result<Vec<datafusion::arrow::record_batch::RecordBatch>, String> {
+    std::thread::scope(|s| {
         s.spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -102,8 +102,14 @@ fn collect_key_types(plan: LogicalPlan) -> Result<BTreeMap<String, &'static str>
             })
         })
         .join()
-        .map_err(|_| "the key scan stopped unexpectedly".to_string())?
-    })?;
+        .map_err(|_| "the scan stopped unexpectedly".to_string())?
+    })
+}
+
+/// Runs `plan` (one Utf8 column of key-type objects) to completion on a private runtime and
+/// merges the key types. A separate thread keeps this usable from inside an async caller.
+fn collect_key_types(plan: LogicalPlan) -> Result<BTreeMap<String, &'static str>, String> {
+    let batches = run(plan)?;
     let mut keys: BTreeMap<String, &'static str> = BTreeMap::new();
     for b in &batches {
         let Some(col) = b.columns().first() else {
@@ -128,6 +134,24 @@ fn collect_key_types(plan: LogicalPlan) -> Result<BTreeMap<String, &'static str>
     Ok(keys)
 }
 
+/// Runs `plan` (one Utf8 column) on a private runtime and returns its values, sorted.
+fn collect_strings(plan: LogicalPlan) -> Result<Vec<String>, String> {
+    let batches = run(plan)?;
+    let mut out: Vec<String> = Vec::new();
+    for b in &batches {
+        if let Some(col) = b.columns().first().and_then(|c| c.as_string_opt::<i32>()) {
+            for i in 0..col.len() {
+                if !col.is_null(i) {
+                    out.push(col.value(i).to_string());
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
 fn kql_type(t: &str) -> ScalarType {
     match t {
         "bool" => ScalarType::Bool,
@@ -147,6 +171,7 @@ impl Planner<'_> {
     ) -> PResult<Tabular> {
         match spec.plugin.name.as_str() {
             "bag_unpack" => self.bag_unpack(t, spec, span),
+            "pivot" => self.pivot(t, spec, span),
             other => err(
                 "KQL1005",
                 format!("the `{other}` plugin is not supported yet"),
@@ -306,6 +331,158 @@ impl Planner<'_> {
             plan,
             columns: out_cols,
         })
+    }
+
+    /// `pivot(Col [, agg(x)] [, g1, g2, ...])`: one output column per distinct value of
+    /// `Col` (as text, found by executing the input plan first, like bag_unpack's keys; empty
+    /// values are left out), holding `agg` over the rows with that value, grouped by `g...`
+    /// (by default every column but `Col` and the aggregated one). The aggregate defaults to
+    /// count(); `agg(x)` is computed as its `...if` form.
+    fn pivot(&mut self, t: Tabular, spec: &ast::EvaluateSpec, span: Span) -> PResult<Tabular> {
+        let args: Vec<&ast::Expr> = spec.args.iter().map(|a| &a.value).collect();
+        let Some(pcol) = args.first() else {
+            return err("KQL1020", "pivot needs a column", span);
+        };
+        let pv = self.scalar(pcol, &t.columns)?;
+        let as_text = self.to_string_expr(pv.clone());
+        // Distinct values.
+        let plan = LogicalPlanBuilder::from(t.plan.clone())
+            .project(vec![as_text.alias("__pivot")])
+            .and_then(|b| b.distinct())
+            .and_then(|b| b.build())
+            .map_err(|e| df_error(e, span))?;
+        let values = collect_strings(plan).map_err(|m| {
+            Box::new(quarry_syntax::Diagnostic::error(
+                "KQL2001",
+                format!("pivot: reading the input to find the pivot values failed: {m}"),
+                span,
+            ))
+        })?;
+        let (agg_name, agg_args): (String, Vec<ast::Expr>) = match args.get(1).map(|e| &e.kind) {
+            Some(ExprKind::Call { name, args }) => (
+                name.name.clone(),
+                args.iter().map(|a| a.value.clone()).collect(),
+            ),
+            None => ("count".into(), vec![]),
+            Some(_) => return err("KQL1020", "pivot's second argument is an aggregate", span),
+        };
+        let if_name = match agg_name.as_str() {
+            "count" => "countif",
+            "sum" => "sumif",
+            "avg" => "avgif",
+            "min" => "minif",
+            "max" => "maxif",
+            "dcount" => "dcountif",
+            "take_any" | "any" => "take_anyif",
+            "make_set" => "make_set_if",
+            "make_list" => "make_list_if",
+            other => {
+                return err(
+                    "KQL1005",
+                    format!("pivot with `{other}` is not supported yet"),
+                    args[1].span,
+                );
+            }
+        };
+        let by: Vec<ast::NamedExpr> = if args.len() > 2 {
+            args[2..]
+                .iter()
+                .map(|e| ast::NamedExpr {
+                    names: vec![],
+                    expr: (*e).clone(),
+                    span: e.span,
+                })
+                .collect()
+        } else {
+            let mut used: Vec<String> = Vec::new();
+            if let ExprKind::Name(id) = &pcol.kind {
+                used.push(id.name.clone());
+            }
+            for a in &agg_args {
+                if let ExprKind::Name(id) = &a.kind {
+                    used.push(id.name.clone());
+                }
+            }
+            t.columns
+                .iter()
+                .filter(|c| !used.contains(&c.name))
+                .map(|c| ast::NamedExpr {
+                    names: vec![],
+                    expr: ast::Expr {
+                        kind: ExprKind::Name(ast::Ident {
+                            name: c.name.clone(),
+                            span,
+                        }),
+                        span,
+                    },
+                    span,
+                })
+                .collect()
+        };
+        let call = |f: &str, args: Vec<ast::Expr>| ast::Expr {
+            kind: ExprKind::Call {
+                name: ast::Ident {
+                    name: f.into(),
+                    span,
+                },
+                args: args
+                    .into_iter()
+                    .map(|value| ast::Arg { name: None, value })
+                    .collect(),
+            },
+            span,
+        };
+        let aggregates: Vec<ast::NamedExpr> = values
+            .iter()
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                let test = ast::Expr {
+                    kind: ExprKind::Binary {
+                        op: ast::BinaryOp::Eq,
+                        left: Box::new(call("tostring", vec![(*pcol).clone()])),
+                        right: Box::new(ast::Expr {
+                            kind: ExprKind::Literal(ast::Literal::String(v.clone())),
+                            span,
+                        }),
+                    },
+                    span,
+                };
+                let mut a = agg_args.clone();
+                a.push(test);
+                ast::NamedExpr {
+                    names: vec![ast::Ident {
+                        name: v.clone(),
+                        span,
+                    }],
+                    expr: call(if_name, a),
+                    span,
+                }
+            })
+            .collect();
+        if aggregates.is_empty() {
+            // No values: the groups alone.
+            return self.apply(
+                t,
+                &ast::PipeOp {
+                    kind: ast::PipeOpKind::Distinct {
+                        columns: by.into_iter().map(|n| n.expr).collect(),
+                        all: false,
+                    },
+                    span,
+                },
+            );
+        }
+        self.apply(
+            t,
+            &ast::PipeOp {
+                kind: ast::PipeOpKind::Summarize {
+                    params: vec![],
+                    aggregates,
+                    by,
+                },
+                span,
+            },
+        )
     }
 
     fn constant_string(&mut self, e: &ast::Expr, what: &str) -> PResult<String> {
