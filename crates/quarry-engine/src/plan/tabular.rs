@@ -64,10 +64,23 @@ fn derived_name(e: &ast::Expr) -> Option<String> {
             match f {
                 "bin" | "floor" | "bin_at" | "startofday" | "startofweek" | "startofmonth"
                 | "startofyear" => first,
+                // Conversions keep their argument's name (`summarize by tostring(tld)` gives
+                // `tld`; Microsoft's ThreatIntelligence rules then use `make_list(tld)`).
+                "tostring" | "toint" | "tolong" | "todouble" | "toreal" | "tobool"
+                | "toboolean" | "todatetime" | "totimespan" | "toguid" | "todynamic"
+                | "todecimal"
+                    if args.len() == 1 =>
+                {
+                    first
+                }
                 "count" => Some(format!("count_{}", first.unwrap_or_default())),
                 "countif" => Some("countif_".into()),
-                "make_list" | "make_list_if" => Some(format!("list_{}", first.unwrap_or_default())),
-                "make_set" | "make_set_if" => Some(format!("set_{}", first.unwrap_or_default())),
+                "make_list" | "make_list_if" | "makelist" => {
+                    Some(format!("list_{}", first.unwrap_or_default()))
+                }
+                "make_set" | "make_set_if" | "makeset" => {
+                    Some(format!("set_{}", first.unwrap_or_default()))
+                }
                 "take_any" | "any" => Some(format!("any_{}", first.unwrap_or_default())),
                 "percentile" => {
                     let p = args.get(1).map(|a| match &a.value.kind {
