@@ -212,6 +212,15 @@ impl Planner<'_> {
         if fname == "column_ifexists" {
             return self.column_ifexists(args, row, span);
         }
+        // `extract_json(path, text, typeof(T))`: the value converted to T.
+        if fname == "extract_json"
+            && args.len() == 3
+            && let ast::ExprKind::TypeOf(tn) = &args[2].value.kind
+            && let Some(simple) = crate::functions::registry::lookup(fname)
+        {
+            let v = self.simple_call(simple, &args[..2], row, span)?;
+            return Ok(Typed::new(convert::convert(v.expr, v.ty, tn.ty), tn.ty));
+        }
         if fname == "ingestion_time" && args.is_empty() {
             // Files carry no ingestion time.
             return Ok(Typed::new(
