@@ -13,6 +13,7 @@ pub mod fnargs;
 pub mod ip;
 pub mod math;
 pub mod parsing;
+pub mod re2;
 pub mod registry;
 pub mod series;
 pub mod strings;

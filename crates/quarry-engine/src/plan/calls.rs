@@ -919,7 +919,7 @@ impl Planner<'_> {
 
     fn check_regex(&self, e: &Expr, span: Span) -> PResult<()> {
         if let Expr::Literal(ScalarValue::Utf8(Some(p)), _) = e
-            && let Err(x) = regex::Regex::new(p)
+            && let Err(x) = crate::functions::re2::compile(p)
         {
             return err(
                 "KQL1035",

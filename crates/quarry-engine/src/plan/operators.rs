@@ -255,7 +255,7 @@ impl Planner<'_> {
                 }
             }
         }
-        if let Err(e) = regex::Regex::new(&re) {
+        if let Err(e) = crate::functions::re2::compile(&re) {
             return err(
                 "KQL1035",
                 format!(

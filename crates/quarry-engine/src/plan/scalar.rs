@@ -388,7 +388,7 @@ impl Planner<'_> {
                 let l = self.string_operand(left, row)?;
                 let r = self.scalar(right, row)?;
                 if let Expr::Literal(ScalarValue::Utf8(Some(p)), _) = &r.expr
-                    && let Err(e) = regex::Regex::new(p)
+                    && let Err(e) = crate::functions::re2::compile(p)
                 {
                     return err(
                         "KQL1035",
@@ -396,7 +396,14 @@ impl Planner<'_> {
                         right.span,
                     );
                 }
-                Ok(Typed::new(f::regexp_like(l.expr, r.expr, None), T::Bool))
+                // DataFusion compiles the pattern itself: give it the RE2-compatible form.
+                let pattern = match &r.expr {
+                    Expr::Literal(ScalarValue::Utf8(Some(p)), _) => {
+                        string_lit(&crate::functions::re2::translate(p))
+                    }
+                    _ => r.expr,
+                };
+                Ok(Typed::new(f::regexp_like(l.expr, pattern, None), T::Bool))
             }
             BinaryOp::Str(sop) => {
                 let l = self.string_operand(left, row)?;
