@@ -10,6 +10,7 @@ pub mod dynamic;
 pub mod encoding;
 pub mod expand;
 pub mod fnargs;
+pub mod hasany;
 pub mod ip;
 pub mod math;
 pub mod parsing;

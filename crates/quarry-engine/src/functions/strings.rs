@@ -177,3 +177,8 @@ mod tests {
         assert_eq!(fold("ABC"), "abc");
     }
 }
+
+/// `has` on plain text (case-insensitive), for kernels outside this module.
+pub fn has_text(hay: &str, needle: &str) -> bool {
+    eval(Test::Has, &fold(hay), &fold(needle))
+}
