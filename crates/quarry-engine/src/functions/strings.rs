@@ -143,6 +143,11 @@ kernels! {
     equals_ci => Test::Equals, false;
 }
 
+/// `has` on plain text (case-insensitive), for kernels outside this module.
+pub fn has_text(hay: &str, needle: &str) -> bool {
+    eval(Test::Has, &fold(hay), &fold(needle))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,9 +181,4 @@ mod tests {
         assert_eq!(fold("abc"), "abc");
         assert_eq!(fold("ABC"), "abc");
     }
-}
-
-/// `has` on plain text (case-insensitive), for kernels outside this module.
-pub fn has_text(hay: &str, needle: &str) -> bool {
-    eval(Test::Has, &fold(hay), &fold(needle))
 }
