@@ -923,7 +923,8 @@ impl Planner<'_> {
             if let ast::ExprKind::Call { name: f, args } = &it.expr.kind
                 && matches!(f.name.as_str(), "arg_max" | "arg_min" | "argmax" | "argmin")
             {
-                match self.arg_max(f, args, &t.columns, &by_names, it.span) {
+                let given = it.names.first().map(|n| n.name.as_str());
+                match self.arg_max(f, args, &t.columns, &by_names, given, it.span) {
                     Ok(cols) => post.extend(cols),
                     Err(e) => {
                         result = Err(e);
@@ -992,6 +993,7 @@ impl Planner<'_> {
         args: &[ast::Arg],
         row: &[ColumnInfo],
         by_names: &[String],
+        given: Option<&str>,
         span: Span,
     ) -> PResult<Vec<(Typed, String, Span)>> {
         let is_max = matches!(f.name.as_str(), "arg_max" | "argmax");
@@ -1007,7 +1009,11 @@ impl Planner<'_> {
             );
         }
         let key = self.scalar(&args[0].value, row)?;
-        let key_name = derived_name(&args[0].value)
+        // `Latest = arg_max(TimeGenerated, *)`: the name given names the key column (and `*`
+        // then still returns TimeGenerated itself).
+        let key_name = given
+            .map(String::from)
+            .or_else(|| derived_name(&args[0].value))
             .unwrap_or_else(|| if is_max { "max_".into() } else { "min_".into() });
         let mut returned: Vec<(String, Typed)> = Vec::new();
         for a in &args[1..] {
