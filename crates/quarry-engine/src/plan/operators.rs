@@ -272,8 +272,16 @@ impl Planner<'_> {
             expand::parse_captures,
             vec![source.expr, string_lit(&re)],
         );
-        // Materialise the match once, then derive the typed columns from it.
-        let mut exprs: Vec<Expr> = t.columns.iter().map(|c| column(&c.name)).collect();
+        // Materialise the match once, then derive the typed columns from it. Input columns a
+        // capture replaces are dropped here already: a table's qualified field must not meet
+        // the capture's unqualified one of the same name in any plan node.
+        let kept: Vec<ColumnInfo> = t
+            .columns
+            .iter()
+            .filter(|c| !columns.iter().any(|(n, _, _)| *n == c.name))
+            .cloned()
+            .collect();
+        let mut exprs: Vec<Expr> = kept.iter().map(|c| column(&c.name)).collect();
         exprs.push(caps.alias("__parse"));
         let b = LogicalPlanBuilder::from(t.plan)
             .project(exprs)
@@ -302,8 +310,7 @@ impl Planner<'_> {
         }
         let b = b
             .project(
-                t.columns
-                    .iter()
+                kept.iter()
                     .map(|c| column(&c.name))
                     .chain(std::iter::once(column("__parse")))
                     .chain(std::iter::once(ok.alias("__ok")))
