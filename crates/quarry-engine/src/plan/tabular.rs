@@ -104,6 +104,11 @@ fn derived_name(e: &ast::Expr) -> Option<String> {
     }
 }
 
+fn is_percentiles(it: &ast::NamedExpr) -> bool {
+    matches!(&it.expr.kind, ast::ExprKind::Call { name, args }
+        if name.name == "percentiles" && args.len() >= 2)
+}
+
 /// Names for a list of `NamedExpr`s: the explicit name, the derived one, or `Column<N>`.
 fn names_for(items: &[ast::NamedExpr], taken: &[String], fallback_prefix: &str) -> Vec<String> {
     let mut n = 0;
@@ -895,6 +900,43 @@ impl Planner<'_> {
         by: &[ast::NamedExpr],
         span: Span,
     ) -> PResult<Tabular> {
+        // `percentiles(x, p1, p2, ...)` is one `percentile(x, p)` column per p
+        // (`percentile_x_p1`, ...; `(a, b) = percentiles(x, 50, 95)` names them).
+        let expanded: Vec<ast::NamedExpr>;
+        let aggregates = if aggregates.iter().any(is_percentiles) {
+            expanded = aggregates
+                .iter()
+                .flat_map(|it| match &it.expr.kind {
+                    ast::ExprKind::Call { name, args } if is_percentiles(it) => {
+                        let n = args.len() - 1;
+                        (1..args.len())
+                            .map(|i| ast::NamedExpr {
+                                names: if it.names.len() == n {
+                                    vec![it.names[i - 1].clone()]
+                                } else {
+                                    vec![]
+                                },
+                                expr: ast::Expr {
+                                    kind: ast::ExprKind::Call {
+                                        name: ast::Ident {
+                                            name: "percentile".into(),
+                                            span: name.span,
+                                        },
+                                        args: vec![args[0].clone(), args[i].clone()],
+                                    },
+                                    span: it.expr.span,
+                                },
+                                span: it.span,
+                            })
+                            .collect::<Vec<_>>()
+                    }
+                    _ => vec![it.clone()],
+                })
+                .collect();
+            &expanded[..]
+        } else {
+            aggregates
+        };
         // Group keys.
         let by_names = names_for(by, &[], "Column");
         let mut group_exprs = Vec::new();
