@@ -509,8 +509,21 @@ impl Planner<'_> {
         if tables.is_empty() {
             return err("KQL1086", "search: no table is in scope", span);
         }
-        let t = self.union_of(None, &tables, Some("$table".into()), span)?;
-        self.search_filter(t, spec, span)
+        // Each table is filtered on its own columns before the union: the same rows, but
+        // the predicate does not run over every other table's (null) columns too. A predicate
+        // that names a column some table lacks is applied after the union instead.
+        let inputs = self.union_collect(None, &tables)?;
+        let mut filtered = Vec::with_capacity(inputs.len());
+        for (name, t) in inputs.iter().cloned() {
+            match self.search_filter(t, spec, span) {
+                Ok(f) => filtered.push((name, f)),
+                Err(_) => {
+                    let t = self.union_inputs(inputs, Some("$table".into()), span)?;
+                    return self.search_filter(t, spec, span);
+                }
+            }
+        }
+        self.union_inputs(filtered, Some("$table".into()), span)
     }
 
     fn search_predicate(

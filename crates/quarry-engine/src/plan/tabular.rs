@@ -1148,6 +1148,16 @@ impl Planner<'_> {
         withsource: Option<String>,
         span: Span,
     ) -> PResult<Tabular> {
+        let inputs = self.union_collect(first, tables)?;
+        self.union_inputs(inputs, withsource, span)
+    }
+
+    /// The inputs of a union, each with the name `withsource` shows for it.
+    pub(super) fn union_collect(
+        &mut self,
+        first: Option<Tabular>,
+        tables: &[ast::Expr],
+    ) -> PResult<Vec<(String, Tabular)>> {
         let mut inputs: Vec<(String, Tabular)> = Vec::new();
         if let Some(f) = first {
             inputs.push(("".into(), f));
@@ -1177,6 +1187,16 @@ impl Planner<'_> {
             };
             inputs.push((name, self.tabular(te)?));
         }
+        Ok(inputs)
+    }
+
+    /// The union of planned inputs (see [`Planner::union_of`]).
+    pub(super) fn union_inputs(
+        &mut self,
+        inputs: Vec<(String, Tabular)>,
+        withsource: Option<String>,
+        span: Span,
+    ) -> PResult<Tabular> {
         if inputs.is_empty() {
             return err("KQL1086", "union has no inputs", span);
         }
