@@ -229,7 +229,12 @@ fn kql_files() {
 #[test]
 fn plans_over_known_tables_run() {
     let mut catalog = Catalog::new();
-    for t in ["SecurityEvent", "DeviceProcessEvents"] {
+    for t in [
+        "SecurityEvent",
+        "DeviceProcessEvents",
+        "Syslog",
+        "AuditLogs",
+    ] {
         let schema = quarry_sources::schemas::known_schema(t).expect("known table");
         let mem = datafusion::datasource::MemTable::try_new(schema, vec![vec![]]).expect("table");
         catalog.register(t, std::sync::Arc::new(mem));
@@ -247,6 +252,25 @@ fn plans_over_known_tables_run() {
             | where NewUacValue == '0x2080'
             | project TimeGenerated, ComputerName",
             "TimeGenerated:datetime,ComputerName:string",
+        ),
+        // Table columns projected under their own names, then parsed into new columns
+        // (Sentinel's CryptoCurrencyMiners and reprise99's Audit-ListBulkActivities hunts).
+        (
+            "Syslog
+            | parse SyslogMessage with \"type=\" EventType \" audit(\" * \"): \" EventData
+            | project TimeGenerated, EventType, Computer, EventData
+            | where EventType =~ \"AUOMS_EXECVE\"
+            | parse EventData with * \"user=\" user \" uid=\" uid
+            | project TimeGenerated, Computer, user",
+            "TimeGenerated:datetime,Computer:string,user:string",
+        ),
+        (
+            "AuditLogs
+            | project TimeGenerated, ResultDescription, OperationName
+            | parse ResultDescription with * \"count:\" ['Total'] \";\" *
+            | parse ResultDescription with * \"failed\" ['Failed']
+            | project TimeGenerated, OperationName, ['Total'], ['Failed']",
+            "TimeGenerated:datetime,OperationName:string,Total:string,Failed:string",
         ),
         // Sentinel's TimeGenerated on a Defender table.
         (

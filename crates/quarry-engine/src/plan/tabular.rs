@@ -566,7 +566,13 @@ impl Planner<'_> {
                             it.span,
                         );
                     }
-                    exprs.push(v.expr.alias(&name));
+                    // A column kept under its own name stays a plain reference: `T.c AS c`
+                    // would give an unqualified `c` that DataFusion's optimizer can later set
+                    // beside the table's qualified `T.c` in one node (an ambiguity error).
+                    match &v.expr {
+                        Expr::Column(c) if c.name == name => exprs.push(v.expr),
+                        _ => exprs.push(v.expr.alias(&name)),
+                    }
                     cols.push(ColumnInfo { name, ty: v.ty });
                 }
                 let plan = build(LogicalPlanBuilder::from(t.plan).project(exprs), span)?;
