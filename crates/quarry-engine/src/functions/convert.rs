@@ -779,7 +779,7 @@ impl<T> Patterns<T> {
 }
 
 fn compile(pattern: &str) -> Result<Regex> {
-    match Regex::new(pattern) {
+    match super::re2::compile(pattern) {
         Ok(r) => Ok(r),
         Err(e) => exec_err!(
             "invalid regular expression: {}",

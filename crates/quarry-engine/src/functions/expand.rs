@@ -114,7 +114,7 @@ pub fn parse_captures(args: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
     let Some(pattern) = arg_scalar(args, 1).and_then(scalar_str) else {
         return exec_err!("parse: the pattern must be a constant");
     };
-    let re = match regex::Regex::new(pattern) {
+    let re = match super::re2::compile(pattern) {
         Ok(r) => r,
         Err(e) => return exec_err!("parse: invalid pattern: {e}"),
     };

@@ -143,6 +143,11 @@ kernels! {
     equals_ci => Test::Equals, false;
 }
 
+/// `has` on plain text (case-insensitive), for kernels outside this module.
+pub fn has_text(hay: &str, needle: &str) -> bool {
+    eval(Test::Has, &fold(hay), &fold(needle))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -187,7 +187,7 @@ impl Patterns {
     pub fn new(args: &[ColumnarValue], i: usize, rows: usize) -> Result<Self> {
         if let Some(s) = arg_scalar(args, i) {
             let p = scalar_str(s).unwrap_or("");
-            return match Regex::new(p) {
+            return match super::re2::compile(p) {
                 Ok(r) => Ok(Patterns {
                     constant: Some(Some(r)),
                     column: None,
@@ -217,7 +217,8 @@ impl Patterns {
             if self.cache.len() > 1024 {
                 self.cache.clear();
             }
-            self.cache.insert(p.to_string(), Regex::new(p).ok());
+            self.cache
+                .insert(p.to_string(), super::re2::compile(p).ok());
         }
         self.cache.get(p)?.as_ref()
     }

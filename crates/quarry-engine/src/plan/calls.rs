@@ -220,6 +220,15 @@ impl Planner<'_> {
         if let Some(t) = self.row_function(fname, args, row, span)? {
             return Ok(t);
         }
+        // `extract_json(path, text, typeof(T))`: the value converted to T.
+        if fname == "extract_json"
+            && args.len() == 3
+            && let ast::ExprKind::TypeOf(tn) = &args[2].value.kind
+            && let Some(simple) = crate::functions::registry::lookup(fname)
+        {
+            let v = self.simple_call(simple, &args[..2], row, span)?;
+            return Ok(Typed::new(convert::convert(v.expr, v.ty, tn.ty), tn.ty));
+        }
         if fname == "ingestion_time" && args.is_empty() {
             // Files carry no ingestion time.
             return Ok(Typed::new(
@@ -319,10 +328,6 @@ impl Planner<'_> {
                 )
             }
             "case" => {
-                let mut builder: Option<
-                    datafusion::logical_expr::conditional_expressions::CaseBuilder,
-                > = None;
-                let mut ty: Option<T> = None;
                 let pairs = (a.len() - 1) / 2;
                 if a.len().is_multiple_of(2) {
                     return err(
@@ -331,23 +336,54 @@ impl Planner<'_> {
                         span,
                     );
                 }
+                let mut conds = Vec::new();
+                let mut values = Vec::new();
                 for i in 0..pairs {
                     let c = self.scalar(a[2 * i], row)?;
                     self.expect(&c, T::Bool, a[2 * i].span, "case")?;
-                    let v = self.scalar(a[2 * i + 1], row)?;
-                    ty = Some(ty.map_or(v.ty, |t| merge_type(t, v.ty)));
+                    conds.push(c.expr);
+                    values.push(self.scalar(a[2 * i + 1], row)?);
+                }
+                values.push(self.scalar(a[a.len() - 1], row)?);
+                let mut ty = values
+                    .iter()
+                    .skip(1)
+                    .fold(values[0].ty, |t, v| merge_type(t, v.ty));
+                // Strings beside dynamic values become dynamic strings (as for iff).
+                if values.iter().any(|v| v.ty == T::Dynamic) {
+                    ty = T::Dynamic;
+                }
+                let values: Vec<Expr> = values
+                    .into_iter()
+                    .map(|v| {
+                        if v.ty == ty {
+                            v.expr
+                        } else if ty == T::Dynamic && v.ty == T::String {
+                            dynamic::to_dynamic_expr(v.expr)
+                        } else if is_numeric(ty) && is_numeric(v.ty) {
+                            cast(v.expr, crate::types::arrow_type(ty))
+                        } else {
+                            v.expr
+                        }
+                    })
+                    .collect();
+                let mut values = values.into_iter();
+                let mut builder: Option<
+                    datafusion::logical_expr::conditional_expressions::CaseBuilder,
+                > = None;
+                for c in conds {
+                    let v = values.next().unwrap_or(lit(ScalarValue::Null));
                     builder = Some(match builder {
-                        None => when(c.expr, v.expr),
-                        Some(mut b) => b.when(c.expr, v.expr),
+                        None => when(c, v),
+                        Some(mut b) => b.when(c, v),
                     });
                 }
-                let e = self.scalar(a[a.len() - 1], row)?;
-                let ty = ty.map_or(e.ty, |t| merge_type(t, e.ty));
+                let e = values.next().unwrap_or(lit(ScalarValue::Null));
                 let Some(mut b) = builder else {
-                    return Ok(e);
+                    return Ok(Typed::new(e, ty));
                 };
                 Typed::new(
-                    b.otherwise(e.expr)
+                    b.otherwise(e)
                         .map_err(|e| super::tabular::df_error(e, span))?,
                     ty,
                 )
@@ -933,7 +969,7 @@ impl Planner<'_> {
 
     fn check_regex(&self, e: &Expr, span: Span) -> PResult<()> {
         if let Expr::Literal(ScalarValue::Utf8(Some(p)), _) = e
-            && let Err(x) = regex::Regex::new(p)
+            && let Err(x) = crate::functions::re2::compile(p)
         {
             return err(
                 "KQL1035",

@@ -8,6 +8,7 @@
 
 mod aggs;
 mod calls;
+mod evaluate;
 mod external;
 mod kv;
 mod makeseries;

@@ -272,7 +272,7 @@ impl Planner<'_> {
                 }
             }
         }
-        if let Err(e) = regex::Regex::new(&re) {
+        if let Err(e) = crate::functions::re2::compile(&re) {
             return err(
                 "KQL1035",
                 format!(
@@ -289,8 +289,16 @@ impl Planner<'_> {
             expand::parse_captures,
             vec![source.expr, string_lit(&re)],
         );
-        // Materialise the match once, then derive the typed columns from it.
-        let mut exprs: Vec<Expr> = t.columns.iter().map(|c| column(&c.name)).collect();
+        // Materialise the match once, then derive the typed columns from it. Input columns a
+        // capture replaces are dropped here already: a table's qualified field must not meet
+        // the capture's unqualified one of the same name in any plan node.
+        let kept: Vec<ColumnInfo> = t
+            .columns
+            .iter()
+            .filter(|c| !columns.iter().any(|(n, _, _)| *n == c.name))
+            .cloned()
+            .collect();
+        let mut exprs: Vec<Expr> = kept.iter().map(|c| column(&c.name)).collect();
         exprs.push(caps.alias("__parse"));
         let b = LogicalPlanBuilder::from(t.plan)
             .project(exprs)
@@ -319,8 +327,7 @@ impl Planner<'_> {
         }
         let b = b
             .project(
-                t.columns
-                    .iter()
+                kept.iter()
                     .map(|c| column(&c.name))
                     .chain(std::iter::once(column("__parse")))
                     .chain(std::iter::once(ok.alias("__ok")))
@@ -519,8 +526,21 @@ impl Planner<'_> {
         if tables.is_empty() {
             return err("KQL1086", "search: no table is in scope", span);
         }
-        let t = self.union_of(None, &tables, Some("$table".into()), span)?;
-        self.search_filter(t, spec, span)
+        // Each table is filtered on its own columns before the union: the same rows, but
+        // the predicate does not run over every other table's (null) columns too. A predicate
+        // that names a column some table lacks is applied after the union instead.
+        let inputs = self.union_collect(None, &tables)?;
+        let mut filtered = Vec::with_capacity(inputs.len());
+        for (name, t) in inputs.iter().cloned() {
+            match self.search_filter(t, spec, span) {
+                Ok(f) => filtered.push((name, f)),
+                Err(_) => {
+                    let t = self.union_inputs(inputs, Some("$table".into()), span)?;
+                    return self.search_filter(t, spec, span);
+                }
+            }
+        }
+        self.union_inputs(filtered, Some("$table".into()), span)
     }
 
     fn search_predicate(

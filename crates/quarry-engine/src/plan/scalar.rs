@@ -164,19 +164,43 @@ impl Planner<'_> {
             } => self.in_list(operand, list, *negated, *case_insensitive, row),
             K::HasAnyAll { operand, list, all } => {
                 let x = self.string_operand(operand, row)?;
+                // `has_any (T)`: the first column of a tabular set, as one dynamic array.
+                let set_of_table;
+                let list: &[ast::Expr] = match list.as_slice() {
+                    [single] if self.is_tabular(single) => {
+                        set_of_table = [self.table_as_list(single)?];
+                        &set_of_table
+                    }
+                    _ => list,
+                };
                 let items = self.flatten_list(list, row)?;
                 if items.is_empty() {
                     return Ok(Typed::new(lit(*all), ScalarType::Bool));
                 }
                 let mut acc: Option<Expr> = None;
                 for it in items {
-                    let needle = self.to_string_expr(it);
-                    let test = udf::call(
-                        "has",
-                        DataType::Boolean,
-                        strings::has,
-                        vec![x.expr.clone(), needle],
-                    );
+                    let test = if it.ty == ScalarType::Dynamic && it.constant.is_none() {
+                        // A set known only at run time.
+                        let (name, kernel): (&str, udf::Kernel) = if *all {
+                            ("has_all_dynamic", crate::functions::hasany::has_all_dynamic)
+                        } else {
+                            ("has_any_dynamic", crate::functions::hasany::has_any_dynamic)
+                        };
+                        udf::call(
+                            name,
+                            DataType::Boolean,
+                            kernel,
+                            vec![x.expr.clone(), it.expr],
+                        )
+                    } else {
+                        let needle = self.to_string_expr(it);
+                        udf::call(
+                            "has",
+                            DataType::Boolean,
+                            strings::has,
+                            vec![x.expr.clone(), needle],
+                        )
+                    };
                     acc = Some(match acc {
                         None => test,
                         Some(a) if *all => a.and(test),
@@ -394,7 +418,7 @@ impl Planner<'_> {
                 let l = self.string_operand(left, row)?;
                 let r = self.scalar(right, row)?;
                 if let Expr::Literal(ScalarValue::Utf8(Some(p)), _) = &r.expr
-                    && let Err(e) = regex::Regex::new(p)
+                    && let Err(e) = crate::functions::re2::compile(p)
                 {
                     return err(
                         "KQL1035",
@@ -402,7 +426,14 @@ impl Planner<'_> {
                         right.span,
                     );
                 }
-                Ok(Typed::new(f::regexp_like(l.expr, r.expr, None), T::Bool))
+                // DataFusion compiles the pattern itself: give it the RE2-compatible form.
+                let pattern = match &r.expr {
+                    Expr::Literal(ScalarValue::Utf8(Some(p)), _) => {
+                        string_lit(&crate::functions::re2::translate(p))
+                    }
+                    _ => r.expr,
+                };
+                Ok(Typed::new(f::regexp_like(l.expr, pattern, None), T::Bool))
             }
             BinaryOp::Str(sop) => {
                 let l = self.string_operand(left, row)?;
@@ -721,6 +752,52 @@ impl Planner<'_> {
     }
 
     /// Whether an expression denotes a table (so `in (T)` is a subquery).
+    /// `toscalar(T | summarize make_list(FirstColumn))` for a tabular set.
+    fn table_as_list(&mut self, e: &ast::Expr) -> PResult<ast::Expr> {
+        let t = self.tabular(e)?;
+        let Some(first) = t.columns.first() else {
+            return err("KQL1038", "the subquery has no columns", e.span);
+        };
+        let span = e.span;
+        let id = |name: &str| ast::Ident {
+            name: name.into(),
+            span,
+        };
+        let call = |f: &str, args: Vec<ast::Expr>| ast::Expr {
+            kind: ast::ExprKind::Call {
+                name: id(f),
+                args: args
+                    .into_iter()
+                    .map(|value| ast::Arg { name: None, value })
+                    .collect(),
+            },
+            span,
+        };
+        let col = ast::Expr {
+            kind: ast::ExprKind::Name(id(&first.name)),
+            span,
+        };
+        let summarize = ast::Expr {
+            kind: ast::ExprKind::Pipe {
+                input: Box::new(e.clone()),
+                op: Box::new(ast::PipeOp {
+                    kind: ast::PipeOpKind::Summarize {
+                        params: vec![],
+                        aggregates: vec![ast::NamedExpr {
+                            names: vec![],
+                            expr: call("make_list", vec![col]),
+                            span,
+                        }],
+                        by: vec![],
+                    },
+                    span,
+                }),
+            },
+            span,
+        };
+        Ok(call("toscalar", vec![summarize]))
+    }
+
     pub(super) fn is_tabular(&self, e: &ast::Expr) -> bool {
         use ast::ExprKind as K;
         match &e.kind {

@@ -65,9 +65,15 @@ fn derived_name(e: &ast::Expr) -> Option<String> {
                 "bin" | "floor" | "bin_at" | "bin_auto" | "startofday" | "startofweek"
                 | "startofmonth" | "startofyear" => first,
                 // Conversions keep their argument's name (`by tostring(Props.Country)` is
-                // `Props_Country`), as Kusto names them.
-                "tostring" | "toint" | "tolong" | "todouble" | "toreal" | "todecimal"
-                | "tobool" | "toboolean" | "todatetime" | "totimespan" | "toguid" => first,
+                // `Props_Country`; Microsoft's ThreatIntelligence rules then use
+                // `make_list(tld)` after `by tostring(tld)`), as Kusto names them.
+                "tostring" | "toint" | "tolong" | "todouble" | "toreal" | "tobool"
+                | "toboolean" | "todatetime" | "totimespan" | "toguid" | "todynamic"
+                | "todecimal"
+                    if args.len() == 1 =>
+                {
+                    first
+                }
                 // `count(y)` is named count_y (summarize reference), `count()` count_.
                 "count" => Some(format!("count_{}", first.unwrap_or_default())),
                 "covariance" | "covariancep" | "covarianceif" | "covariancepif" => {
@@ -92,8 +98,12 @@ fn derived_name(e: &ast::Expr) -> Option<String> {
                     Some(format!("{f}_{}", first.unwrap_or_default()))
                 }
                 "countif" => Some("countif_".into()),
-                "make_list" | "make_list_if" => Some(format!("list_{}", first.unwrap_or_default())),
-                "make_set" | "make_set_if" => Some(format!("set_{}", first.unwrap_or_default())),
+                "make_list" | "make_list_if" | "makelist" => {
+                    Some(format!("list_{}", first.unwrap_or_default()))
+                }
+                "make_set" | "make_set_if" | "makeset" => {
+                    Some(format!("set_{}", first.unwrap_or_default()))
+                }
                 "take_any" | "any" => Some(format!("any_{}", first.unwrap_or_default())),
                 "percentile" => {
                     let p = args.get(1).map(|a| match &a.value.kind {
@@ -668,7 +678,13 @@ impl Planner<'_> {
                             it.span,
                         );
                     }
-                    exprs.push(v.expr.alias(&name));
+                    // A column kept under its own name stays a plain reference: `T.c AS c`
+                    // would give an unqualified `c` that DataFusion's optimizer can later set
+                    // beside the table's qualified `T.c` in one node (an ambiguity error).
+                    match &v.expr {
+                        Expr::Column(c) if c.name == name => exprs.push(v.expr),
+                        _ => exprs.push(v.expr.alias(&name)),
+                    }
                     cols.push(ColumnInfo { name, ty: v.ty });
                 }
                 let (input, exprs) =
@@ -867,6 +883,7 @@ impl Planner<'_> {
             PipeOpKind::MvExpand(spec) => self.mv_expand(t, spec, false, span),
             PipeOpKind::MvApply(spec) => self.mv_apply(t, spec, span),
             PipeOpKind::MakeSeries(spec) => self.make_series(t, spec, span),
+            PipeOpKind::Evaluate(spec) => self.evaluate(t, spec, span),
             PipeOpKind::Parse(spec) => self.parse_op(t, spec, false, span),
             PipeOpKind::ParseWhere(spec) => self.parse_op(t, spec, true, span),
             PipeOpKind::Render(r) => self.render(t, r),
@@ -1059,14 +1076,9 @@ impl Planner<'_> {
             if let ast::ExprKind::Call { name: f, args } = &it.expr.kind
                 && matches!(f.name.as_str(), "arg_max" | "arg_min" | "argmax" | "argmin")
             {
-                match self.arg_max(f, args, &t.columns, &by_names, it.span) {
-                    Ok(mut cols) => {
-                        // `arg_max_x = arg_max(x, *)`: the name is the key column's.
-                        if let (Some(n), Some(first)) = (it.names.first(), cols.first_mut()) {
-                            first.1 = n.name.clone();
-                        }
-                        post.extend(cols)
-                    }
+                let given = it.names.first().map(|n| n.name.as_str());
+                match self.arg_max(f, args, &t.columns, &by_names, given, it.span) {
+                    Ok(cols) => post.extend(cols),
                     Err(e) => {
                         result = Err(e);
                         break;
@@ -1134,6 +1146,7 @@ impl Planner<'_> {
         args: &[ast::Arg],
         row: &[ColumnInfo],
         by_names: &[String],
+        given: Option<&str>,
         span: Span,
     ) -> PResult<Vec<(Typed, String, Span)>> {
         let is_max = matches!(f.name.as_str(), "arg_max" | "argmax");
@@ -1149,7 +1162,11 @@ impl Planner<'_> {
             );
         }
         let key = self.scalar(&args[0].value, row)?;
-        let key_name = derived_name(&args[0].value)
+        // `Latest = arg_max(TimeGenerated, *)`: the name given names the key column (and `*`
+        // then still returns TimeGenerated itself).
+        let key_name = given
+            .map(String::from)
+            .or_else(|| derived_name(&args[0].value))
             .unwrap_or_else(|| if is_max { "max_".into() } else { "min_".into() });
         let mut returned: Vec<(String, Typed)> = Vec::new();
         for a in &args[1..] {
@@ -1242,6 +1259,16 @@ impl Planner<'_> {
         withsource: Option<String>,
         span: Span,
     ) -> PResult<Tabular> {
+        let inputs = self.union_collect(first, tables)?;
+        self.union_inputs(inputs, withsource, span)
+    }
+
+    /// The inputs of a union, each with the name `withsource` shows for it.
+    pub(super) fn union_collect(
+        &mut self,
+        first: Option<Tabular>,
+        tables: &[ast::Expr],
+    ) -> PResult<Vec<(String, Tabular)>> {
         let mut inputs: Vec<(String, Tabular)> = Vec::new();
         if let Some(f) = first {
             inputs.push(("".into(), f));
@@ -1268,6 +1295,16 @@ impl Planner<'_> {
             let name = union_input_name(te).unwrap_or_else(|| format!("union_arg{}", inputs.len()));
             inputs.push((name, self.tabular(te)?));
         }
+        Ok(inputs)
+    }
+
+    /// The union of planned inputs (see [`Planner::union_of`]).
+    pub(super) fn union_inputs(
+        &mut self,
+        inputs: Vec<(String, Tabular)>,
+        withsource: Option<String>,
+        span: Span,
+    ) -> PResult<Tabular> {
         if inputs.is_empty() {
             return err("KQL1086", "union has no inputs", span);
         }

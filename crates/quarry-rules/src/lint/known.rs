@@ -17,7 +17,8 @@ const SENTINEL_COPY_COLUMNS: &[&str] = &[
 pub fn table_columns(table: &str) -> Option<Vec<String>> {
     let schema = quarry_sources::schemas::known_schema(table)?;
     let mut cols: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-    // Defender tables (their event time is `Timestamp`) have Sentinel copies with more columns.
+    // Defender tables (they have Advanced Hunting's `Timestamp`); their schemas carry
+    // Sentinel's TimeGenerated already, the rest of Sentinel's columns are added here.
     if cols.iter().any(|c| c == "Timestamp") {
         for c in SENTINEL_COPY_COLUMNS {
             if !cols.iter().any(|x| x == c) {
