@@ -12,6 +12,7 @@ mod evaluate;
 mod external;
 mod kv;
 mod makeseries;
+mod multi;
 mod mvapply;
 mod operators;
 mod partition;
@@ -198,20 +199,29 @@ impl<'a> Planner<'a> {
                     Err(d) => diags.push(*d),
                 },
                 ast::Statement::Set { .. } => {}
-                ast::Statement::Query(e) => match self.plan_query(e) {
-                    Ok(t) => out.push(PlannedQuery {
-                        plan: t.plan,
-                        columns: t.columns,
-                        span: e.span,
-                        render: self.render.take(),
-                    }),
-                    // A use of a `let` that already failed would only repeat that error as
-                    // "unknown name": report the cause once.
-                    Err(d)
-                        if d.code == "KQL1001"
-                            && failed_lets.iter().any(|n| d.message.contains(n.as_str())) => {}
-                    Err(d) => diags.push(*d),
-                },
+                ast::Statement::Query(e) => {
+                    // `fork` / `facet` end a query with several result tables.
+                    let planned = match self.plan_multi(e) {
+                        Ok(Some(tables)) => Ok(tables),
+                        Ok(None) => self.plan_query(e).map(|t| vec![t]),
+                        Err(d) => Err(d),
+                    };
+                    match planned {
+                        Ok(tables) => {
+                            let render = self.render.take();
+                            out.extend(tables.into_iter().map(|t| PlannedQuery {
+                                plan: t.plan,
+                                columns: t.columns,
+                                span: e.span,
+                                render: render.clone(),
+                            }))
+                        }
+                        // A use of a `let` that already failed would only repeat that error
+                        // as "unknown name": report the cause once.
+                        Err(d) if is_follow_on(&d, &failed_lets) => {}
+                        Err(d) => diags.push(*d),
+                    }
+                }
             }
         }
         for (i, used) in used_params.iter().enumerate() {
