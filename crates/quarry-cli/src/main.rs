@@ -327,7 +327,7 @@ async fn write_results(
     let mut rows = 0usize;
     for (i, q) in planned.iter().enumerate() {
         rows = 0;
-        let out: Box<dyn Write> = match &args.output {
+        let mut out: Box<dyn Write> = match &args.output {
             Some(path) if i == 0 => match std::fs::File::create(path) {
                 Ok(f) => Box::new(f),
                 Err(e) => return (fail(format!("cannot create {}: {e}", path.display())), rows),
@@ -338,8 +338,13 @@ async fn write_results(
             },
             None => Box::new(std::io::stdout()),
         };
-        if i > 0 && args.format == OutputFormat::Table && args.output.is_none() {
-            println!();
+        // Several result tables (several statements, `fork`, `facet`): a blank line between
+        // tables keeps them apart in table and CSV output.
+        if i > 0
+            && matches!(args.format, OutputFormat::Table | OutputFormat::Csv)
+            && writeln!(out).is_err()
+        {
+            return (ExitCode::SUCCESS, rows);
         }
         let columns = q.columns.iter().map(|c| (c.name.clone(), c.ty)).collect();
         let mut writer = ResultWriter::new(args.format, columns, out);

@@ -1735,6 +1735,8 @@ fn externaldata_reads_only_local_files_under_allowed_directories() {
         err.contains("error[KQL1100]") && err.contains("--allow-externaldata"),
         "{err}"
     );
+    // ... and only that: the `let` it failed is not reported again as an unknown table.
+    assert_eq!(err.matches("error[").count(), 1, "{err}");
     let other = dir.path().join("other");
     std::fs::create_dir(&other).expect("mkdir");
     let out = quarry(&[

@@ -242,6 +242,9 @@ pub fn bind_table(
             msg.push_str("\n  ");
             msg.push_str(n);
         }
+        if notes.len() > 5 {
+            msg.push_str(&format!("\n  ... and {} more", notes.len() - 5));
+        }
         return Err(SourceError::new(msg));
     }
     if cols.is_empty() {

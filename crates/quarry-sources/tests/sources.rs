@@ -742,6 +742,13 @@ async fn missing_paths_and_empty_inputs() {
         "{e}"
     );
     assert!(e.contains("readme.md"), "{e}");
+    // More skipped files than the message lists: it says how many more.
+    for i in 0..6 {
+        write(dir.path(), &format!("junkdir/note{i}.md"), "nothing\n");
+    }
+    let (e, _) = bind(T, &[junk.parent().expect("dir")], false);
+    let e = e.expect_err("no matching files").to_string();
+    assert!(e.contains("... and 2 more"), "{e}");
 
     // An explicit file that is not rows of the table is an error.
     let other = write(dir.path(), "other.csv", "EventID,Computer\n1,x\n");

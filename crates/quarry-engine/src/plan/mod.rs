@@ -77,10 +77,12 @@ enum Value {
 
 pub type PResult<T> = Result<T, Box<Diagnostic>>;
 
-/// An "unknown name" error about a `let` that already failed: it would only repeat that
+/// An "unknown name" or "unknown table" error about a `let` that already failed: it would only repeat that
 /// failure, so it is not reported again.
 fn is_follow_on(d: &Diagnostic, failed_lets: &[String]) -> bool {
-    d.code == "KQL1001" && failed_lets.iter().any(|n| d.message.contains(n.as_str()))
+    // KQL1001: unknown column or name; KQL1004: unknown table (a failed tabular `let`).
+    matches!(d.code.as_str(), "KQL1001" | "KQL1004")
+        && failed_lets.iter().any(|n| d.message.contains(n.as_str()))
 }
 
 pub(crate) fn err<T>(code: &str, message: impl Into<String>, span: Span) -> PResult<T> {
