@@ -195,7 +195,11 @@ pub fn datetime_add_ns(part: DatePart, amount: i64, ns: i64) -> Option<i64> {
 // ---------------------------------------------------------------------------------------------
 
 /// The argument as nanosecond timestamps (other units, zones and `Null` are cast).
-fn ts_array(args: &[ColumnarValue], i: usize, rows: usize) -> Result<TimestampNanosecondArray> {
+pub(crate) fn ts_array(
+    args: &[ColumnarValue],
+    i: usize,
+    rows: usize,
+) -> Result<TimestampNanosecondArray> {
     let a = arg_array(args, i, rows)?;
     let a = match a.data_type() {
         DataType::Timestamp(TimeUnit::Nanosecond, _) => a,

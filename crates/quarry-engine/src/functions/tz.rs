@@ -6,11 +6,9 @@
 
 use super::fnargs::{batch_len, str_at, strs};
 use super::registry::{Simple, ret};
-use super::udf::arg_array;
 use chrono::{LocalResult, NaiveDateTime, Offset, TimeZone};
 use chrono_tz::Tz;
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, TimestampNanosecondArray};
-use datafusion::arrow::datatypes::{DataType, TimeUnit, TimestampNanosecondType};
+use datafusion::arrow::array::{Array, ArrayRef, TimestampNanosecondArray};
 use datafusion::common::Result;
 use datafusion::logical_expr::ColumnarValue;
 use std::sync::Arc;
@@ -53,15 +51,7 @@ fn utc_to_local(ns: i64, tz: Tz) -> Option<i64> {
 
 fn convert(args: &[ColumnarValue], rows: usize, f: fn(i64, Tz) -> Option<i64>) -> Result<ArrayRef> {
     let n = batch_len(args, rows);
-    let a = arg_array(args, 0, n)?;
-    let a = match a.data_type() {
-        DataType::Timestamp(TimeUnit::Nanosecond, _) => a,
-        _ => datafusion::arrow::compute::cast(
-            &a,
-            &DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
-        )?,
-    };
-    let a = a.as_primitive::<TimestampNanosecondType>();
+    let a = &super::datetime::ts_array(args, 0, n)?;
     let zones = strs(args, 1, n)?;
     let mut cached: Option<(String, Option<Tz>)> = None;
     let out: TimestampNanosecondArray = (0..n)
